@@ -1,0 +1,229 @@
+"""The ``article-facts`` command: serve, ingest, migrate, schema."""
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlmodel import Session
+
+from app.db import create_db_engine, upgrade
+from app.ingest.document import FactFileError, FactFileErrors, ResolvedArticle, json_schema, read_fact_file
+from app.ingest.load import KINDS, LoadResult, article_count, load_article
+from app.settings import Settings, get_settings
+
+cli = typer.Typer(
+    name="article-facts",
+    help="Serve the facts extracted from news articles, and load fact files into the database.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: $APP_DATABASE_URL or the settings default)."),
+]
+
+
+class IngestError(Exception):
+    """Ingest refused its input; the message is printed as-is and nothing is written."""
+
+
+def _settings(**overrides: object) -> Settings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return get_settings().model_copy(update=given) if given else get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"APP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        err.print(f"Error: invalid settings: {problems}")
+        raise typer.Exit(1) from None
+
+
+def fact_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand the given files and folders (``*.json``, recursively, in name order)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise IngestError(f"Error: {path}: no such file or directory")
+    if not found:
+        raise IngestError("Error: no fact files (*.json) found in " + ", ".join(map(str, paths)))
+    return found
+
+
+def read_all(files: Sequence[Path], progress: Progress | None = None) -> list[ResolvedArticle]:
+    """Read and resolve every file before anything is written; raise IngestError on any problem."""
+    docs: list[ResolvedArticle] = []
+    seen: dict[str, Path] = {}
+    task = progress.add_task("Checking", total=len(files)) if progress else None
+    for path in files:
+        try:
+            doc = read_fact_file(path)
+        except FactFileErrors as exc:
+            raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
+        if doc.article.id in seen:
+            raise IngestError(
+                f"Error: {FactFileError(path, '$.article.id', f'article {doc.article.id!r} is also in {seen[doc.article.id]}')}"
+            )
+        seen[doc.article.id] = path
+        docs.append(doc)
+        if progress and task is not None:
+            progress.advance(task)
+    return docs
+
+
+def ingest_documents(
+    session: Session, docs: Sequence[ResolvedArticle], progress: Progress | None = None
+) -> LoadResult:
+    """Load each article in its own transaction and return the combined counts."""
+    total = LoadResult()
+    task = progress.add_task("Loading", total=len(docs)) if progress else None
+    for doc in docs:
+        now = dt.datetime.now(dt.UTC)
+        with session.begin():
+            total.merge(load_article(session, doc, now=now))
+        if progress and task is not None:
+            progress.advance(task)
+    return total
+
+
+def summary(result: LoadResult) -> str:
+    """One line: per kind, the total and what happened to it."""
+    parts = []
+    for kind in KINDS:
+        n = sum(result.get(kind, o) for o in ("added", "updated", "unchanged"))
+        detail = ", ".join(
+            f"{result.get(kind, o)} {o}" for o in ("added", "updated", "unchanged", "removed") if result.get(kind, o)
+        )
+        noun = {"entities": "entity"}.get(kind, kind[:-1]) if n == 1 else kind
+        parts.append(f"{n} {noun}" + (f" ({detail})" if detail else ""))
+    line = "; ".join(parts)
+    return line if result.changed else f"Nothing changed: {line}"
+
+
+def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadResult:
+    """Validate every file, migrate the database, then load one transaction per article."""
+    files = fact_files(paths)
+    progress = (
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True,
+        )
+        if show_progress and len(files) > 1
+        else None
+    )
+    engine = create_db_engine(url)
+    try:
+        if progress:
+            progress.start()
+        try:
+            docs = read_all(files, progress)
+            upgrade(url)
+            with Session(engine) as session:
+                return ingest_documents(session, docs, progress)
+        finally:
+            if progress:
+                progress.stop()
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fact files, or folders of them (*.json).", show_default=False)],
+    database_url: DatabaseOpt = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar for more than one file.")] = True,
+) -> None:
+    """Load fact files: all are checked first, then one transaction per article."""
+    settings = _settings(database_url=database_url)
+    try:
+        result = run_ingest(settings.database_url, paths, show_progress=progress)
+    except IngestError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    out.print(summary(result), markup=False)
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Apply database migrations (up to the newest by default)."""
+    settings = _settings(database_url=database_url)
+    upgrade(settings.database_url, revision)
+    out.print(f"Database at {revision}: {_safe_url(settings.database_url)}", markup=False)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the fact file format."""
+    sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def prepare_database(settings: Settings) -> None:
+    """Apply pending migrations and, when the database holds no article, load the seed."""
+    upgrade(settings.database_url)
+    if not settings.load_seed:
+        return
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            empty = article_count(session) == 0
+    finally:
+        engine.dispose()
+    if empty:
+        result = run_ingest(settings.database_url, [settings.seed_dir], show_progress=False)
+        err.print(f"Loaded seed from {settings.seed_dir}: {summary(result)}", markup=False)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Apply migrations, load the seed into an empty database, and serve the API."""
+    import uvicorn
+
+    settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
+    try:
+        prepare_database(settings)
+    except IngestError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    # Workers are separate processes that build their own settings from the environment.
+    os.environ["APP_DATABASE_URL"] = settings.database_url
+    err.print(f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)", markup=False)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,452 @@
+"""Write a resolved fact file into the database: idempotent, and never commits.
+
+Public ids are stable across re-ingest: articles and entities keep the id their fact
+file gives them, events and claims get ``<article id>.<local id>``, and each row keeps
+its integer key when it is updated in place. Every fact carries a fingerprint of its
+input, so a re-ingest touches only what changed. A claim's status history is append-only.
+"""
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlmodel import Session
+
+from app.ingest.document import Anchor, ResolvedArticle, ResolvedClaim, ResolvedEvent
+from app.models import (
+    Article,
+    ArticleEntity,
+    Claim,
+    ClaimEvent,
+    ClaimStatusChange,
+    ClaimSubject,
+    Entity,
+    EntityAlias,
+    Event,
+    EventParticipant,
+    Evidence,
+    Mention,
+    Relation,
+)
+
+KINDS = ("articles", "entities", "events", "claims")
+OUTCOMES = ("added", "updated", "unchanged", "removed")
+
+
+@dataclass
+class LoadResult:
+    """What one load did, counted per kind of fact and outcome."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, kind: str, outcome: str, n: int = 1) -> None:
+        if n:
+            self.counts[(kind, outcome)] += n
+
+    def merge(self, other: "LoadResult") -> None:
+        self.counts.update(other.counts)
+
+    def get(self, kind: str, outcome: str) -> int:
+        return self.counts[(kind, outcome)]
+
+    @property
+    def changed(self) -> bool:
+        return any(o in ("added", "updated", "removed") for _, o in self.counts)
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(orjson.dumps(parts, default=_plain)).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, Anchor):
+        return value.as_json()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def _anchors(anchors: Iterable[Anchor]) -> list[dict[str, Any]]:
+    return [a.as_json() for a in anchors]
+
+
+def _opt(anchor: Anchor | None) -> dict[str, Any] | None:
+    return None if anchor is None else anchor.as_json()
+
+
+def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) -> LoadResult:
+    """Insert or update one article and its facts. The caller owns the transaction."""
+    conn = session.connection()
+    result = LoadResult()
+    key = doc.article.id
+    row = conn.execute(
+        select(Article.id, Article.source_sha256).where(Article.key == key)  # type: ignore[call-overload]
+    ).first()
+    if row is not None and row.source_sha256 == doc.source_sha256:
+        result.add("articles", "unchanged")
+        result.add("entities", "unchanged", len(doc.entities))
+        result.add("events", "unchanged", len(doc.events))
+        result.add("claims", "unchanged", len(doc.claims))
+        return result
+
+    values = {
+        "key": key,
+        "title": doc.title,
+        "text": doc.text,
+        "url": doc.article.url,
+        "publisher": doc.article.publisher,
+        "published": doc.article.published,
+        "language": doc.article.language,
+        "sha256": doc.sha256,
+        "source_sha256": doc.source_sha256,
+        "updated_at": now,
+    }
+    if row is None:
+        article_id = conn.execute(
+            insert(Article).values(created_at=now, **values).returning(Article.id)  # type: ignore[attr-defined]
+        ).scalar_one()
+        result.add("articles", "added")
+    else:
+        article_id = row.id
+        conn.execute(update(Article).where(Article.id == article_id).values(**values))  # type: ignore[arg-type]
+        result.add("articles", "updated")
+
+    entity_ids, undeclared = _load_entities(conn, article_id, doc, now, result)
+    _load_relations(conn, article_id, doc, entity_ids)
+    event_ids = _load_events(conn, article_id, key, doc.events, entity_ids, result)
+    _load_claims(conn, article_id, key, doc.claims, entity_ids, event_ids, now, result)
+    # Last, so no old row of this article still points at an entity being dropped.
+    if undeclared:
+        _remove_entities(conn, article_id, undeclared)
+    return result
+
+
+def _load_entities(
+    conn: Connection, article_id: int, doc: ResolvedArticle, now: dt.datetime, result: LoadResult
+) -> tuple[dict[str, int], set[int]]:
+    """Upsert the declared entities; return their ids and the ids this article no longer declares."""
+    keys = [e.source.id for e in doc.entities]
+    existing = {
+        r.key: r
+        for r in conn.execute(
+            select(  # type: ignore[call-overload]
+                Entity.id, Entity.key, Entity.name, Entity.kind, Entity.description, Entity.external_ids
+            ).where(Entity.key.in_(keys))  # type: ignore[attr-defined]
+        )
+    }
+    links = {
+        r.entity_id: r.fingerprint
+        for r in conn.execute(
+            select(ArticleEntity.entity_id, ArticleEntity.fingerprint).where(  # type: ignore[call-overload]
+                ArticleEntity.article_id == article_id
+            )
+        )
+    }
+    ids: dict[str, int] = {}
+    for position, resolved in enumerate(doc.entities):
+        e = resolved.source
+        fields = {
+            "name": e.name,
+            "kind": e.kind.value,
+            "description": e.description,
+            "external_ids": dict(e.external_ids) or None,
+        }
+        fingerprint = _fingerprint(e, resolved.mentions, position)
+        old = existing.get(e.id)
+        if old is None:
+            entity_id = conn.execute(
+                insert(Entity)
+                .values(key=e.id, created_at=now, updated_at=now, **fields)
+                .returning(Entity.id)  # type: ignore[attr-defined]
+            ).scalar_one()
+            outcome = "added"
+        else:
+            entity_id = old.id
+            same = all(getattr(old, k) == v for k, v in fields.items())
+            if not same:
+                conn.execute(
+                    update(Entity).where(Entity.id == entity_id).values(updated_at=now, **fields)  # type: ignore[arg-type]
+                )
+            outcome = "unchanged" if same and links.get(entity_id) == fingerprint else "updated"
+        ids[e.id] = entity_id
+        result.add("entities", outcome)
+        if links.get(entity_id) == fingerprint:
+            continue
+        # This article's aliases and mentions of the entity are replaced together.
+        conn.execute(
+            delete(EntityAlias).where(
+                EntityAlias.entity_id == entity_id,  # type: ignore[arg-type]
+                EntityAlias.article_id == article_id,  # type: ignore[arg-type]
+            )
+        )
+        conn.execute(
+            delete(Mention).where(
+                Mention.entity_id == entity_id,  # type: ignore[arg-type]
+                Mention.article_id == article_id,  # type: ignore[arg-type]
+            )
+        )
+        aliases = list({(a.name, a.language): a for a in e.aliases})
+        if aliases:
+            conn.execute(
+                insert(EntityAlias),
+                [
+                    {"entity_id": entity_id, "article_id": article_id, "name": n, "language": lang}
+                    for n, lang in aliases
+                ],
+            )
+        if resolved.mentions:
+            conn.execute(
+                insert(Mention),
+                [
+                    {"article_id": article_id, "entity_id": entity_id, **a.as_json()}
+                    for a in resolved.mentions
+                ],
+            )
+        link = {"fingerprint": fingerprint, "position": position}
+        if entity_id in links:
+            conn.execute(
+                update(ArticleEntity)
+                .where(
+                    ArticleEntity.article_id == article_id,  # type: ignore[arg-type]
+                    ArticleEntity.entity_id == entity_id,  # type: ignore[arg-type]
+                )
+                .values(**link)
+            )
+        else:
+            conn.execute(
+                insert(ArticleEntity).values(article_id=article_id, entity_id=entity_id, **link)
+            )
+
+    gone = set(links) - set(ids.values())
+    result.add("entities", "removed", len(gone))
+    return ids, gone
+
+
+def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) -> None:
+    """Drop this article's declarations of the entities, and the entities no article declares."""
+    for table in (EntityAlias, Mention, ArticleEntity):
+        conn.execute(
+            delete(table).where(
+                table.article_id == article_id,  # type: ignore[attr-defined]
+                table.entity_id.in_(entity_ids),  # type: ignore[attr-defined]
+            )
+        )
+    still_declared = select(ArticleEntity.entity_id).where(
+        ArticleEntity.entity_id.in_(entity_ids)  # type: ignore[attr-defined]
+    )
+    conn.execute(
+        delete(Entity).where(
+            Entity.id.in_(entity_ids),  # type: ignore[union-attr]
+            Entity.id.not_in(still_declared),  # type: ignore[union-attr]
+        )
+    )
+
+
+def _load_relations(
+    conn: Connection, article_id: int, doc: ResolvedArticle, entity_ids: dict[str, int]
+) -> None:
+    conn.execute(delete(Relation).where(Relation.article_id == article_id))  # type: ignore[arg-type]
+    if doc.relations:
+        conn.execute(
+            insert(Relation),
+            [
+                {
+                    "article_id": article_id,
+                    "position": i,
+                    "subject_id": entity_ids[r.source.subject],
+                    "predicate": r.source.predicate.value,
+                    "object_id": entity_ids[r.source.object],
+                    "anchors": _anchors(r.anchors),
+                }
+                for i, r in enumerate(doc.relations)
+            ],
+        )
+
+
+def _existing(conn: Connection, table: type[Event] | type[Claim], article_id: int) -> dict[str, Any]:
+    rows = conn.execute(
+        select(table.id, table.key, table.fingerprint, *(  # type: ignore[call-overload]
+            [table.status] if table is Claim else []
+        )).where(table.article_id == article_id)
+    )
+    return {r.key: r for r in rows}
+
+
+def _load_events(
+    conn: Connection,
+    article_id: int,
+    article_key: str,
+    events: Sequence[ResolvedEvent],
+    entity_ids: dict[str, int],
+    result: LoadResult,
+) -> dict[str, int]:
+    existing = _existing(conn, Event, article_id)
+    ids: dict[str, int] = {}
+    for position, resolved in enumerate(events):
+        ev = resolved.source
+        key = f"{article_key}.{ev.id}"
+        fingerprint = _fingerprint(ev, resolved.time and resolved.time.__dict__, resolved.anchors, position)
+        old = existing.get(key)
+        if old is not None and old.fingerprint == fingerprint:
+            ids[ev.id] = old.id
+            result.add("events", "unchanged")
+            continue
+        t = resolved.time
+        values = {
+            "key": key,
+            "article_id": article_id,
+            "position": position,
+            "kind": ev.kind.value,
+            "summary": ev.summary,
+            "time_start": t.start if t else None,
+            "time_end": t.end if t else None,
+            "time_precision": t.precision.value if t else None,
+            "time_anchor": _opt(t.anchor) if t else None,
+            "time_note": t.note if t else None,
+            "location_id": entity_ids[ev.location] if ev.location else None,
+            "modality": ev.modality.value,
+            "status": ev.status.value,
+            "anchors": _anchors(resolved.anchors),
+            "fingerprint": fingerprint,
+        }
+        if old is None:
+            event_id = conn.execute(insert(Event).values(**values).returning(Event.id)).scalar_one()  # type: ignore[attr-defined]
+            result.add("events", "added")
+        else:
+            event_id = old.id
+            conn.execute(update(Event).where(Event.id == event_id).values(**values))  # type: ignore[arg-type]
+            conn.execute(delete(EventParticipant).where(EventParticipant.event_id == event_id))  # type: ignore[arg-type]
+            result.add("events", "updated")
+        ids[ev.id] = event_id
+        if ev.participants:
+            conn.execute(
+                insert(EventParticipant),
+                [
+                    {"event_id": event_id, "entity_id": entity_ids[p.entity], "role": p.role, "position": i}
+                    for i, p in enumerate(ev.participants)
+                ],
+            )
+    _remove_missing(conn, Event, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result)
+    return ids
+
+
+def _remove_missing(
+    conn: Connection,
+    table: type[Event] | type[Claim],
+    existing: dict[str, Any],
+    keep: set[str],
+    kind: str,
+    result: LoadResult,
+) -> None:
+    gone = [r.id for k, r in existing.items() if k not in keep]
+    if gone:
+        conn.execute(delete(table).where(table.id.in_(gone)))  # type: ignore[union-attr]
+        result.add(kind, "removed", len(gone))
+
+
+def _load_claims(
+    conn: Connection,
+    article_id: int,
+    article_key: str,
+    claims: Sequence[ResolvedClaim],
+    entity_ids: dict[str, int],
+    event_ids: dict[str, int],
+    now: dt.datetime,
+    result: LoadResult,
+) -> None:
+    existing = _existing(conn, Claim, article_id)
+    for position, resolved in enumerate(claims):
+        c = resolved.source
+        key = f"{article_key}.{c.id}"
+        fingerprint = _fingerprint(
+            c, resolved.attribution, resolved.hedge, resolved.anchors,
+            [(e.anchor, e.source) for e in resolved.evidence], position,
+        )
+        old = existing.get(key)
+        if old is not None and old.fingerprint == fingerprint:
+            result.add("claims", "unchanged")
+            continue
+        values = {
+            "key": key,
+            "article_id": article_id,
+            "position": position,
+            "text": c.text,
+            "kind": c.kind.value,
+            "claimant_id": entity_ids[c.claimant],
+            "attribution": _opt(resolved.attribution),
+            "status": c.status.value,
+            "rationale": c.rationale,
+            "hedge": _opt(resolved.hedge),
+            "anchors": _anchors(resolved.anchors),
+            "fingerprint": fingerprint,
+            "updated_at": now,
+        }
+        if old is None:
+            claim_id = conn.execute(
+                insert(Claim).values(created_at=now, **values).returning(Claim.id)  # type: ignore[attr-defined]
+            ).scalar_one()
+            result.add("claims", "added")
+        else:
+            claim_id = old.id
+            conn.execute(update(Claim).where(Claim.id == claim_id).values(**values))  # type: ignore[arg-type]
+            for table in (ClaimSubject, ClaimEvent, Evidence):
+                conn.execute(delete(table).where(table.claim_id == claim_id))  # type: ignore[attr-defined]
+            result.add("claims", "updated")
+        if old is None or old.status != c.status.value:
+            conn.execute(
+                insert(ClaimStatusChange).values(
+                    claim_id=claim_id, status=c.status.value, rationale=c.rationale, recorded_at=now
+                )
+            )
+        _insert_claim_links(conn, claim_id, resolved, entity_ids, event_ids)
+    _remove_missing(conn, Claim, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result)
+
+
+def _insert_claim_links(
+    conn: Connection,
+    claim_id: int,
+    resolved: ResolvedClaim,
+    entity_ids: dict[str, int],
+    event_ids: dict[str, int],
+) -> None:
+    c = resolved.source
+    if c.subjects:
+        conn.execute(
+            insert(ClaimSubject),
+            [{"claim_id": claim_id, "entity_id": entity_ids[s], "position": i} for i, s in enumerate(c.subjects)],
+        )
+    if c.events:
+        conn.execute(
+            insert(ClaimEvent),
+            [{"claim_id": claim_id, "event_id": event_ids[e], "position": i} for i, e in enumerate(c.events)],
+        )
+    if resolved.evidence:
+        conn.execute(
+            insert(Evidence),
+            [
+                {
+                    "claim_id": claim_id,
+                    "position": i,
+                    "source": ev.source.source,
+                    "source_entity_id": entity_ids[ev.source.source_entity] if ev.source.source_entity else None,
+                    "stance": ev.source.stance.value,
+                    "summary": ev.source.summary,
+                    "url": ev.source.url,
+                    "anchor": _opt(ev.anchor),
+                    "date": ev.source.date,
+                }
+                for i, ev in enumerate(resolved.evidence)
+            ],
+        )
+
+
+def article_count(session: Session) -> int:
+    """How many articles the database holds."""
+    return int(session.connection().execute(select(func.count()).select_from(Article)).scalar_one())

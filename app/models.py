@@ -1,0 +1,390 @@
+"""Database tables and the closed vocabularies they use.
+
+Every table has an integer surrogate key (``id``) for compact joins and a public,
+stable text key (``key``) that appears in URLs. Anchors (``start``/``end`` in
+Unicode code points plus the ``exact`` text) are stored as JSON on the fact that
+owns them, except entity mentions, which are rows because they are queried by
+entity. Vocabulary columns hold the enum's value as plain text: the fact file is
+validated against the closed vocabularies at the ingest boundary, and plain text
+keeps the schema the same on SQLite and PostgreSQL when a vocabulary grows.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class VerificationStatus(StrEnum):
+    """How far a claim (or an event) has been confirmed."""
+
+    confirmed = "confirmed"
+    unverified = "unverified"
+    pending = "pending"
+    disputed = "disputed"
+    refuted = "refuted"
+
+
+STATUS_DEFINITIONS: dict[VerificationStatus, dict[str, str]] = {
+    VerificationStatus.confirmed: {
+        "label": "Confirmed",
+        "definition": (
+            "Stated by the authoritative primary source for it (an election commission on its "
+            "own results, a ministry on its own decision) or corroborated by an independent source."
+        ),
+        "claimreview_rating": "True",
+        "fever_label": "SUPPORTS",
+    },
+    VerificationStatus.unverified: {
+        "label": "Unverified",
+        "definition": "Reported without independent confirmation or an authoritative source.",
+        "claimreview_rating": "Unverified",
+        "fever_label": "NOT ENOUGH INFO",
+    },
+    VerificationStatus.pending: {
+        "label": "Pending",
+        "definition": (
+            "Confirmation has been asked of a named party and no answer is recorded yet."
+        ),
+        "claimreview_rating": "Unverified",
+        "fever_label": "NOT ENOUGH INFO",
+    },
+    VerificationStatus.disputed: {
+        "label": "Disputed",
+        "definition": "Credible sources conflict.",
+        "claimreview_rating": "Mixture",
+        "fever_label": "NOT ENOUGH INFO",
+    },
+    VerificationStatus.refuted: {
+        "label": "Refuted",
+        "definition": "Contradicted by authoritative evidence.",
+        "claimreview_rating": "False",
+        "fever_label": "REFUTES",
+    },
+}
+
+
+class EntityKind(StrEnum):
+    person = "person"
+    organization = "organization"
+    company = "company"
+    government_body = "government_body"
+    international_organization = "international_organization"
+    country = "country"
+    region = "region"
+    city = "city"
+    facility = "facility"
+    media_outlet = "media_outlet"
+    channel = "channel"
+    document = "document"
+    project = "project"
+    other = "other"
+
+
+class RelationPredicate(StrEnum):
+    head_of = "head_of"
+    president_of = "president_of"
+    prime_minister_of = "prime_minister_of"
+    member_of = "member_of"
+    works_for = "works_for"
+    runs = "runs"
+    owned_by = "owned_by"
+    part_of = "part_of"
+    located_in = "located_in"
+    represents = "represents"
+    author_of = "author_of"
+    addressed_to = "addressed_to"
+    published_in = "published_in"
+    related_to = "related_to"
+
+
+class EventKind(StrEnum):
+    referendum = "referendum"
+    election = "election"
+    vote_result = "vote_result"
+    announcement = "announcement"
+    statement = "statement"
+    clarification = "clarification"
+    letter = "letter"
+    publication = "publication"
+    request = "request"
+    inquiry = "inquiry"
+    meeting = "meeting"
+    agreement = "agreement"
+    construction = "construction"
+    financing = "financing"
+    other = "other"
+
+
+class EventModality(StrEnum):
+    """Whether the event happened, or is only planned, proposed, requested or conditional."""
+
+    occurred = "occurred"
+    planned = "planned"
+    proposed = "proposed"
+    requested = "requested"
+    conditional = "conditional"
+
+
+class TimePrecision(StrEnum):
+    day = "day"
+    month = "month"
+    year = "year"
+
+
+class ClaimKind(StrEnum):
+    statement = "statement"
+    quote = "quote"
+    statistic = "statistic"
+    request = "request"
+    plan = "plan"
+    prediction = "prediction"
+
+
+class EvidenceStance(StrEnum):
+    supports = "supports"
+    refutes = "refutes"
+    inconclusive = "inconclusive"
+    no_answer = "no_answer"
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = False) -> Any:
+    """An integer foreign key that cascades deletes (or nulls an optional reference)."""
+    ondelete = "SET NULL" if nullable else "CASCADE"
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+def _json(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "article"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    title: str
+    text: str
+    url: str | None = None
+    publisher: str | None = Field(default=None, index=True)
+    published: dt.date | None = Field(default=None, index=True)
+    language: str | None = Field(default=None, max_length=35, index=True)
+    sha256: str = Field(max_length=64)
+    source_sha256: str = Field(max_length=64)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Entity(SQLModel, table=True):
+    __tablename__ = "entity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    name: str = Field(index=True)
+    kind: str = Field(max_length=40, index=True)
+    description: str | None = None
+    external_ids: dict[str, str] | None = _json()
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ArticleEntity(SQLModel, table=True):
+    """Which article's fact file declares which entity (an entity may be shared)."""
+
+    __tablename__ = "article_entity"
+    __table_args__ = (Index(None, "entity_id", "article_id"),)
+
+    article_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int
+    fingerprint: str = Field(max_length=64)
+
+
+class EntityAlias(SQLModel, table=True):
+    """Another name for an entity, recorded by one article's fact file."""
+
+    __tablename__ = "entity_alias"
+    __table_args__ = (UniqueConstraint("entity_id", "article_id", "name", "language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = _fk("entity.id")
+    article_id: int = _fk("article.id", index=True)
+    name: str = Field(index=True)
+    language: str | None = Field(default=None, max_length=35)
+
+
+class Mention(SQLModel, table=True):
+    """One place where an article names an entity, with the surface form as written."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        Index(None, "entity_id", "article_id", "start"),
+        Index(None, "article_id", "start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = _fk("article.id")
+    entity_id: int = _fk("entity.id")
+    start: int
+    end: int
+    exact: str
+
+
+class Relation(SQLModel, table=True):
+    __tablename__ = "relation"
+    __table_args__ = (
+        Index(None, "subject_id"),
+        Index(None, "object_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = _fk("article.id", index=True)
+    position: int
+    subject_id: int = _fk("entity.id")
+    predicate: str = Field(max_length=40)
+    object_id: int = _fk("entity.id")
+    anchors: list[dict[str, Any]] = _json(nullable=False)
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (
+        Index(None, "article_id", "position"),
+        Index(None, "status", "id"),
+        Index(None, "kind", "id"),
+        Index(None, "time_start", "time_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=400)
+    article_id: int = _fk("article.id")
+    position: int
+    kind: str = Field(max_length=40)
+    summary: str
+    time_start: dt.date | None = None
+    time_end: dt.date | None = None
+    time_precision: str | None = Field(default=None, max_length=40)
+    time_anchor: dict[str, Any] | None = _json()
+    time_note: str | None = None
+    location_id: int | None = _fk("entity.id", nullable=True, index=True)
+    modality: str = Field(max_length=40)
+    status: str = Field(max_length=40)
+    anchors: list[dict[str, Any]] = _json(nullable=False)
+    fingerprint: str = Field(max_length=64)
+
+
+class EventParticipant(SQLModel, table=True):
+    __tablename__ = "event_participant"
+    __table_args__ = (Index(None, "entity_id", "event_id"),)
+
+    event_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    )
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(primary_key=True, max_length=100)
+    position: int
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claim"
+    __table_args__ = (
+        Index(None, "article_id", "position"),
+        Index(None, "status", "id"),
+        Index(None, "kind", "id"),
+        Index(None, "claimant_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=400)
+    article_id: int = _fk("article.id")
+    position: int
+    text: str
+    kind: str = Field(max_length=40)
+    claimant_id: int = _fk("entity.id")
+    attribution: dict[str, Any] | None = _json()
+    status: str = Field(max_length=40)
+    rationale: str
+    hedge: dict[str, Any] | None = _json()
+    anchors: list[dict[str, Any]] = _json(nullable=False)
+    fingerprint: str = Field(max_length=64)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ClaimSubject(SQLModel, table=True):
+    __tablename__ = "claim_subject"
+    __table_args__ = (Index(None, "entity_id", "claim_id"),)
+
+    claim_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
+    )
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int
+
+
+class ClaimEvent(SQLModel, table=True):
+    __tablename__ = "claim_event"
+    __table_args__ = (Index(None, "event_id", "claim_id"),)
+
+    claim_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
+    )
+    event_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (Index(None, "claim_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = _fk("claim.id")
+    position: int
+    source: str
+    source_entity_id: int | None = _fk("entity.id", nullable=True, index=True)
+    stance: str = Field(max_length=40)
+    summary: str | None = None
+    url: str | None = None
+    anchor: dict[str, Any] | None = _json()
+    date: dt.date | None = None
+
+
+class ClaimStatusChange(SQLModel, table=True):
+    """Append-only history of a claim's verification status."""
+
+    __tablename__ = "claim_status_change"
+    __table_args__ = (Index(None, "claim_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = _fk("claim.id")
+    status: str = Field(max_length=40)
+    rationale: str
+    recorded_at: dt.datetime
