@@ -15,7 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlmodel import Session
 
 from app.db import create_db_engine, upgrade
-from app.ingest.document import FactFileError, FactFileErrors, ResolvedArticle, json_schema, read_fact_file
+from app.ingest.document import (
+    FactFileError,
+    FactFileErrors,
+    ResolvedArticle,
+    json_schema,
+    read_fact_file,
+)
 from app.ingest.load import KINDS, LoadResult, article_count, load_article
 from app.settings import Settings, get_settings
 
@@ -31,7 +37,9 @@ out = Console(highlight=False, soft_wrap=True)
 
 DatabaseOpt = Annotated[
     str | None,
-    typer.Option("--database-url", help="Database URL (default: $APP_DATABASE_URL or the settings default)."),
+    typer.Option(
+        "--database-url", help="Database URL (default: $APP_DATABASE_URL or the settings default)."
+    ),
 ]
 
 
@@ -44,7 +52,9 @@ def _settings(**overrides: object) -> Settings:
     try:
         return get_settings().model_copy(update=given) if given else get_settings()
     except ValidationError as exc:
-        problems = "; ".join(f"APP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"APP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
         err.print(f"Error: invalid settings: {problems}")
         raise typer.Exit(1) from None
 
@@ -75,9 +85,8 @@ def read_all(files: Sequence[Path], progress: Progress | None = None) -> list[Re
         except FactFileErrors as exc:
             raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
         if doc.article.id in seen:
-            raise IngestError(
-                f"Error: {FactFileError(path, '$.article.id', f'article {doc.article.id!r} is also in {seen[doc.article.id]}')}"
-            )
+            problem = f"article {doc.article.id!r} is also in {seen[doc.article.id]}"
+            raise IngestError(f"Error: {FactFileError(path, '$.article.id', problem)}")
         seen[doc.article.id] = path
         docs.append(doc)
         if progress and task is not None:
@@ -106,7 +115,9 @@ def summary(result: LoadResult) -> str:
     for kind in KINDS:
         n = sum(result.get(kind, o) for o in ("added", "updated", "unchanged"))
         detail = ", ".join(
-            f"{result.get(kind, o)} {o}" for o in ("added", "updated", "unchanged", "removed") if result.get(kind, o)
+            f"{result.get(kind, o)} {o}"
+            for o in ("added", "updated", "unchanged", "removed")
+            if result.get(kind, o)
         )
         noun = {"entities": "entity"}.get(kind, kind[:-1]) if n == 1 else kind
         parts.append(f"{n} {noun}" + (f" ({detail})" if detail else ""))
@@ -119,8 +130,12 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
     files = fact_files(paths)
     progress = (
         Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         )
         if show_progress and len(files) > 1
         else None
@@ -143,9 +158,14 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
 
 @cli.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Fact files, or folders of them (*.json).", show_default=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Fact files, or folders of them (*.json).", show_default=False),
+    ],
     database_url: DatabaseOpt = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar for more than one file.")] = True,
+    progress: Annotated[
+        bool, typer.Option(help="Show a progress bar for more than one file.")
+    ] = True,
 ) -> None:
     """Load fact files: all are checked first, then one transaction per article."""
     settings = _settings(database_url=database_url)
@@ -192,7 +212,9 @@ def prepare_database(settings: Settings) -> None:
 
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
     database_url: DatabaseOpt = None,
@@ -208,7 +230,9 @@ def serve(
         raise typer.Exit(1) from None
     # Workers are separate processes that build their own settings from the environment.
     os.environ["APP_DATABASE_URL"] = settings.database_url
-    err.print(f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)", markup=False)
+    err.print(
+        f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)", markup=False
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,

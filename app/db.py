@@ -60,7 +60,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """The database's current migration revision and the newest one the code knows."""
-    head = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(False))).get_current_head()
+    head = ScriptDirectory.from_config(
+        alembic_config(engine.url.render_as_string(False))
+    ).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return current, head

@@ -13,7 +13,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -211,9 +211,7 @@ class ArticleEntity(SQLModel, table=True):
     __table_args__ = (Index(None, "entity_id", "article_id"),)
 
     article_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
     )
     entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
@@ -388,3 +386,25 @@ class ClaimStatusChange(SQLModel, table=True):
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = getattr(model, "__table__")  # noqa: B009 - SQLModel does not type __table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Core tables, for the ingest's bulk writes and the API's column-level selects.
+article_t = _table(Article)
+entity_t = _table(Entity)
+article_entity_t = _table(ArticleEntity)
+alias_t = _table(EntityAlias)
+mention_t = _table(Mention)
+relation_t = _table(Relation)
+event_t = _table(Event)
+participant_t = _table(EventParticipant)
+claim_t = _table(Claim)
+subject_t = _table(ClaimSubject)
+claim_event_t = _table(ClaimEvent)
+evidence_t = _table(Evidence)
+history_t = _table(ClaimStatusChange)

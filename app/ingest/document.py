@@ -180,14 +180,16 @@ class ClaimIn(_Input):
     kind: ClaimKind
     claimant: Slug = Field(description="Entity id of who makes the claim.")
     attribution: AnchorIn | None = Field(
-        default=None, description="The attribution in the text: 'according to …', 'the letter states'."
+        default=None,
+        description="The attribution in the text: 'according to …', 'the letter states'.",
     )
     subjects: list[Slug] = Field(default_factory=list, description="Entity ids the claim is about.")
     events: list[Slug] = Field(default_factory=list, description="Ids of related events.")
     status: VerificationStatus
     rationale: NonEmpty = Field(description="Why the claim has this status, in one line.")
     hedge: AnchorIn | None = Field(
-        default=None, description="The article's own hedging cue, e.g. 'no response had been received'."
+        default=None,
+        description="The article's own hedging cue, e.g. 'no response had been received'.",
     )
     anchors: list[AnchorIn] = Field(min_length=1)
     evidence: list[EvidenceIn] = Field(default_factory=list)
@@ -314,7 +316,7 @@ class FactFileErrors(Exception):
 
 
 def json_path(loc: Sequence[str | int]) -> str:
-    """Render a Pydantic error location as a JSON path: ('claims', 3, 'status') -> $.claims[3].status."""
+    """A Pydantic error location as a JSON path: ('claims', 3, 'status') -> $.claims[3].status."""
     out = "$"
     for part in loc:
         if isinstance(part, int):
@@ -341,7 +343,13 @@ def _pydantic_errors(path: Path, exc: ValidationError) -> list[FactFileError]:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] in ("extra_forbidden", "missing"):
             message = "unknown field" if err["type"] == "extra_forbidden" else "field required"
-        elif err["type"] in ("literal_error", "enum", "string_pattern_mismatch", "date_from_datetime_parsing", "date_parsing"):
+        elif err["type"] in (
+            "literal_error",
+            "enum",
+            "string_pattern_mismatch",
+            "date_from_datetime_parsing",
+            "date_parsing",
+        ):
             message = f"{message} (got {orjson.dumps(err['input']).decode()})"
         # A quote that is neither a string nor an object yields one error per union
         # member; report it once.
@@ -391,7 +399,9 @@ class _Resolver:
             start = self.text.find(quote, start + 1)
 
     def anchor(self, value: str | QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
-        quote, occurrence = (value, None) if isinstance(value, str) else (value.quote, value.occurrence)
+        quote, occurrence = (
+            (value, None) if isinstance(value, str) else (value.quote, value.occurrence)
+        )
         starts = list(self._occurrences(quote))
         shown = orjson.dumps(quote).decode()
         if not starts:
@@ -436,10 +446,10 @@ class _Resolver:
         if len(bounds) != sum(getattr(value, n) is not None for n in ("date", "start", "end")):
             return None
         if "date" in bounds:
-            start, end, precision = bounds["date"]
-            return ResolvedTime(start, end, precision, anchor, value.note)
-        start = bounds["start"][0] if "start" in bounds else None
-        end = bounds["end"][1] if "end" in bounds else None
+            first, last, precision = bounds["date"]
+            return ResolvedTime(first, last, precision, anchor, value.note)
+        start: dt.date | None = bounds["start"][0] if "start" in bounds else None
+        end: dt.date | None = bounds["end"][1] if "end" in bounds else None
         if start is not None and end is not None and start > end:
             self.error(loc, f"start {value.start} is after end {value.end}")
             return None
@@ -495,9 +505,7 @@ def parse_fact_file(path: Path, raw: bytes) -> FactFile:
         raise FactFileErrors([FactFileError(path, "$", "a fact file is a JSON object")])
     if data.get("format") != FORMAT:
         got = orjson.dumps(data.get("format")).decode()
-        raise FactFileErrors(
-            [FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")]
-        )
+        raise FactFileErrors([FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")])
     try:
         return FactFile.model_validate(data)
     except ValidationError as exc:
@@ -542,7 +550,9 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
         for j, ev_in in enumerate(c.evidence):
             r.ref(ev_in.source_entity, entity_ids, "entity", [*loc, "evidence", j, "source_entity"])
             evidence.append(
-                ResolvedEvidence(ev_in, r.optional_anchor(ev_in.anchor, [*loc, "evidence", j, "anchor"]))
+                ResolvedEvidence(
+                    ev_in, r.optional_anchor(ev_in.anchor, [*loc, "evidence", j, "anchor"])
+                )
             )
         claims.append(
             ResolvedClaim(
@@ -560,7 +570,11 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
     title = doc.article.title or text.split("\n", 1)[0].strip()
     if not title:
         raise FactFileErrors(
-            [FactFileError(path, "$.article.title", "no title given and the text's first line is empty")]
+            [
+                FactFileError(
+                    path, "$.article.title", "no title given and the text's first line is empty"
+                )
+            ]
         )
     return ResolvedArticle(
         path=path,
@@ -587,7 +601,9 @@ def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
         pairs: set[tuple[str, str]] = set()
         for j, p in enumerate(ev.participants):
             if (p.entity, p.role) in pairs:
-                r.error(["events", i, "participants", j], f"{p.entity!r} as {p.role!r} is listed twice")
+                r.error(
+                    ["events", i, "participants", j], f"{p.entity!r} as {p.role!r} is listed twice"
+                )
             pairs.add((p.entity, p.role))
 
 
@@ -596,7 +612,9 @@ def read_fact_file(path: Path) -> ResolvedArticle:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise FactFileErrors([FactFileError(path, "$", f"cannot read file: {exc.strerror}")]) from None
+        raise FactFileErrors(
+            [FactFileError(path, "$", f"cannot read file: {exc.strerror}")]
+        ) from None
     doc = parse_fact_file(path, raw)
     try:
         text = _read_text(path, doc.article)

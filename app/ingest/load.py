@@ -14,24 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlmodel import Session
 
 from app.ingest.document import Anchor, ResolvedArticle, ResolvedClaim, ResolvedEvent
 from app.models import (
-    Article,
-    ArticleEntity,
-    Claim,
-    ClaimEvent,
-    ClaimStatusChange,
-    ClaimSubject,
-    Entity,
-    EntityAlias,
-    Event,
-    EventParticipant,
-    Evidence,
-    Mention,
-    Relation,
+    alias_t,
+    article_entity_t,
+    article_t,
+    claim_event_t,
+    claim_t,
+    entity_t,
+    event_t,
+    evidence_t,
+    history_t,
+    mention_t,
+    participant_t,
+    relation_t,
+    subject_t,
 )
 
 KINDS = ("articles", "entities", "events", "claims")
@@ -87,7 +87,7 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
     result = LoadResult()
     key = doc.article.id
     row = conn.execute(
-        select(Article.id, Article.source_sha256).where(Article.key == key)  # type: ignore[call-overload]
+        select(article_t.c.id, article_t.c.source_sha256).where(article_t.c.key == key)
     ).first()
     if row is not None and row.source_sha256 == doc.source_sha256:
         result.add("articles", "unchanged")
@@ -110,12 +110,12 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
     }
     if row is None:
         article_id = conn.execute(
-            insert(Article).values(created_at=now, **values).returning(Article.id)  # type: ignore[attr-defined]
+            insert(article_t).values(created_at=now, **values).returning(article_t.c.id)
         ).scalar_one()
         result.add("articles", "added")
     else:
         article_id = row.id
-        conn.execute(update(Article).where(Article.id == article_id).values(**values))  # type: ignore[arg-type]
+        conn.execute(update(article_t).where(article_t.c.id == article_id).values(**values))
         result.add("articles", "updated")
 
     entity_ids, undeclared = _load_entities(conn, article_id, doc, now, result)
@@ -131,21 +131,26 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
 def _load_entities(
     conn: Connection, article_id: int, doc: ResolvedArticle, now: dt.datetime, result: LoadResult
 ) -> tuple[dict[str, int], set[int]]:
-    """Upsert the declared entities; return their ids and the ids this article no longer declares."""
+    """Upsert the declared entities; return their ids, and the ids no longer declared here."""
     keys = [e.source.id for e in doc.entities]
     existing = {
         r.key: r
         for r in conn.execute(
-            select(  # type: ignore[call-overload]
-                Entity.id, Entity.key, Entity.name, Entity.kind, Entity.description, Entity.external_ids
-            ).where(Entity.key.in_(keys))  # type: ignore[attr-defined]
+            select(
+                entity_t.c.id,
+                entity_t.c.key,
+                entity_t.c.name,
+                entity_t.c.kind,
+                entity_t.c.description,
+                entity_t.c.external_ids,
+            ).where(entity_t.c.key.in_(keys))
         )
     }
     links = {
         r.entity_id: r.fingerprint
         for r in conn.execute(
-            select(ArticleEntity.entity_id, ArticleEntity.fingerprint).where(  # type: ignore[call-overload]
-                ArticleEntity.article_id == article_id
+            select(article_entity_t.c.entity_id, article_entity_t.c.fingerprint).where(
+                article_entity_t.c.article_id == article_id
             )
         )
     }
@@ -162,9 +167,9 @@ def _load_entities(
         old = existing.get(e.id)
         if old is None:
             entity_id = conn.execute(
-                insert(Entity)
+                insert(entity_t)
                 .values(key=e.id, created_at=now, updated_at=now, **fields)
-                .returning(Entity.id)  # type: ignore[attr-defined]
+                .returning(entity_t.c.id)
             ).scalar_one()
             outcome = "added"
         else:
@@ -172,7 +177,9 @@ def _load_entities(
             same = all(getattr(old, k) == v for k, v in fields.items())
             if not same:
                 conn.execute(
-                    update(Entity).where(Entity.id == entity_id).values(updated_at=now, **fields)  # type: ignore[arg-type]
+                    update(entity_t)
+                    .where(entity_t.c.id == entity_id)
+                    .values(updated_at=now, **fields)
                 )
             outcome = "unchanged" if same and links.get(entity_id) == fingerprint else "updated"
         ids[e.id] = entity_id
@@ -181,21 +188,21 @@ def _load_entities(
             continue
         # This article's aliases and mentions of the entity are replaced together.
         conn.execute(
-            delete(EntityAlias).where(
-                EntityAlias.entity_id == entity_id,  # type: ignore[arg-type]
-                EntityAlias.article_id == article_id,  # type: ignore[arg-type]
+            delete(alias_t).where(
+                alias_t.c.entity_id == entity_id,
+                alias_t.c.article_id == article_id,
             )
         )
         conn.execute(
-            delete(Mention).where(
-                Mention.entity_id == entity_id,  # type: ignore[arg-type]
-                Mention.article_id == article_id,  # type: ignore[arg-type]
+            delete(mention_t).where(
+                mention_t.c.entity_id == entity_id,
+                mention_t.c.article_id == article_id,
             )
         )
         aliases = list({(a.name, a.language): a for a in e.aliases})
         if aliases:
             conn.execute(
-                insert(EntityAlias),
+                insert(alias_t),
                 [
                     {"entity_id": entity_id, "article_id": article_id, "name": n, "language": lang}
                     for n, lang in aliases
@@ -203,7 +210,7 @@ def _load_entities(
             )
         if resolved.mentions:
             conn.execute(
-                insert(Mention),
+                insert(mention_t),
                 [
                     {"article_id": article_id, "entity_id": entity_id, **a.as_json()}
                     for a in resolved.mentions
@@ -212,16 +219,16 @@ def _load_entities(
         link = {"fingerprint": fingerprint, "position": position}
         if entity_id in links:
             conn.execute(
-                update(ArticleEntity)
+                update(article_entity_t)
                 .where(
-                    ArticleEntity.article_id == article_id,  # type: ignore[arg-type]
-                    ArticleEntity.entity_id == entity_id,  # type: ignore[arg-type]
+                    article_entity_t.c.article_id == article_id,
+                    article_entity_t.c.entity_id == entity_id,
                 )
                 .values(**link)
             )
         else:
             conn.execute(
-                insert(ArticleEntity).values(article_id=article_id, entity_id=entity_id, **link)
+                insert(article_entity_t).values(article_id=article_id, entity_id=entity_id, **link)
             )
 
     gone = set(links) - set(ids.values())
@@ -231,20 +238,20 @@ def _load_entities(
 
 def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) -> None:
     """Drop this article's declarations of the entities, and the entities no article declares."""
-    for table in (EntityAlias, Mention, ArticleEntity):
+    for table in (alias_t, mention_t, article_entity_t):
         conn.execute(
             delete(table).where(
-                table.article_id == article_id,  # type: ignore[attr-defined]
-                table.entity_id.in_(entity_ids),  # type: ignore[attr-defined]
+                table.c.article_id == article_id,
+                table.c.entity_id.in_(entity_ids),
             )
         )
-    still_declared = select(ArticleEntity.entity_id).where(
-        ArticleEntity.entity_id.in_(entity_ids)  # type: ignore[attr-defined]
+    still_declared = select(article_entity_t.c.entity_id).where(
+        article_entity_t.c.entity_id.in_(entity_ids)
     )
     conn.execute(
-        delete(Entity).where(
-            Entity.id.in_(entity_ids),  # type: ignore[union-attr]
-            Entity.id.not_in(still_declared),  # type: ignore[union-attr]
+        delete(entity_t).where(
+            entity_t.c.id.in_(entity_ids),
+            entity_t.c.id.not_in(still_declared),
         )
     )
 
@@ -252,10 +259,10 @@ def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) ->
 def _load_relations(
     conn: Connection, article_id: int, doc: ResolvedArticle, entity_ids: dict[str, int]
 ) -> None:
-    conn.execute(delete(Relation).where(Relation.article_id == article_id))  # type: ignore[arg-type]
+    conn.execute(delete(relation_t).where(relation_t.c.article_id == article_id))
     if doc.relations:
         conn.execute(
-            insert(Relation),
+            insert(relation_t),
             [
                 {
                     "article_id": article_id,
@@ -270,11 +277,14 @@ def _load_relations(
         )
 
 
-def _existing(conn: Connection, table: type[Event] | type[Claim], article_id: int) -> dict[str, Any]:
+def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, Any]:
     rows = conn.execute(
-        select(table.id, table.key, table.fingerprint, *(  # type: ignore[call-overload]
-            [table.status] if table is Claim else []
-        )).where(table.article_id == article_id)
+        select(
+            table.c.id,
+            table.c.key,
+            table.c.fingerprint,
+            *([table.c.status] if table is claim_t else []),
+        ).where(table.c.article_id == article_id)
     )
     return {r.key: r for r in rows}
 
@@ -287,12 +297,14 @@ def _load_events(
     entity_ids: dict[str, int],
     result: LoadResult,
 ) -> dict[str, int]:
-    existing = _existing(conn, Event, article_id)
+    existing = _existing(conn, event_t, article_id)
     ids: dict[str, int] = {}
     for position, resolved in enumerate(events):
         ev = resolved.source
         key = f"{article_key}.{ev.id}"
-        fingerprint = _fingerprint(ev, resolved.time and resolved.time.__dict__, resolved.anchors, position)
+        fingerprint = _fingerprint(
+            ev, resolved.time and resolved.time.__dict__, resolved.anchors, position
+        )
         old = existing.get(key)
         if old is not None and old.fingerprint == fingerprint:
             ids[ev.id] = old.id
@@ -317,29 +329,38 @@ def _load_events(
             "fingerprint": fingerprint,
         }
         if old is None:
-            event_id = conn.execute(insert(Event).values(**values).returning(Event.id)).scalar_one()  # type: ignore[attr-defined]
+            event_id = conn.execute(
+                insert(event_t).values(**values).returning(event_t.c.id)
+            ).scalar_one()
             result.add("events", "added")
         else:
             event_id = old.id
-            conn.execute(update(Event).where(Event.id == event_id).values(**values))  # type: ignore[arg-type]
-            conn.execute(delete(EventParticipant).where(EventParticipant.event_id == event_id))  # type: ignore[arg-type]
+            conn.execute(update(event_t).where(event_t.c.id == event_id).values(**values))
+            conn.execute(delete(participant_t).where(participant_t.c.event_id == event_id))
             result.add("events", "updated")
         ids[ev.id] = event_id
         if ev.participants:
             conn.execute(
-                insert(EventParticipant),
+                insert(participant_t),
                 [
-                    {"event_id": event_id, "entity_id": entity_ids[p.entity], "role": p.role, "position": i}
+                    {
+                        "event_id": event_id,
+                        "entity_id": entity_ids[p.entity],
+                        "role": p.role,
+                        "position": i,
+                    }
                     for i, p in enumerate(ev.participants)
                 ],
             )
-    _remove_missing(conn, Event, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result)
+    _remove_missing(
+        conn, event_t, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result
+    )
     return ids
 
 
 def _remove_missing(
     conn: Connection,
-    table: type[Event] | type[Claim],
+    table: Table,
     existing: dict[str, Any],
     keep: set[str],
     kind: str,
@@ -347,7 +368,7 @@ def _remove_missing(
 ) -> None:
     gone = [r.id for k, r in existing.items() if k not in keep]
     if gone:
-        conn.execute(delete(table).where(table.id.in_(gone)))  # type: ignore[union-attr]
+        conn.execute(delete(table).where(table.c.id.in_(gone)))
         result.add(kind, "removed", len(gone))
 
 
@@ -361,13 +382,17 @@ def _load_claims(
     now: dt.datetime,
     result: LoadResult,
 ) -> None:
-    existing = _existing(conn, Claim, article_id)
+    existing = _existing(conn, claim_t, article_id)
     for position, resolved in enumerate(claims):
         c = resolved.source
         key = f"{article_key}.{c.id}"
         fingerprint = _fingerprint(
-            c, resolved.attribution, resolved.hedge, resolved.anchors,
-            [(e.anchor, e.source) for e in resolved.evidence], position,
+            c,
+            resolved.attribution,
+            resolved.hedge,
+            resolved.anchors,
+            [(e.anchor, e.source) for e in resolved.evidence],
+            position,
         )
         old = existing.get(key)
         if old is not None and old.fingerprint == fingerprint:
@@ -390,23 +415,25 @@ def _load_claims(
         }
         if old is None:
             claim_id = conn.execute(
-                insert(Claim).values(created_at=now, **values).returning(Claim.id)  # type: ignore[attr-defined]
+                insert(claim_t).values(created_at=now, **values).returning(claim_t.c.id)
             ).scalar_one()
             result.add("claims", "added")
         else:
             claim_id = old.id
-            conn.execute(update(Claim).where(Claim.id == claim_id).values(**values))  # type: ignore[arg-type]
-            for table in (ClaimSubject, ClaimEvent, Evidence):
-                conn.execute(delete(table).where(table.claim_id == claim_id))  # type: ignore[attr-defined]
+            conn.execute(update(claim_t).where(claim_t.c.id == claim_id).values(**values))
+            for table in (subject_t, claim_event_t, evidence_t):
+                conn.execute(delete(table).where(table.c.claim_id == claim_id))
             result.add("claims", "updated")
         if old is None or old.status != c.status.value:
             conn.execute(
-                insert(ClaimStatusChange).values(
+                insert(history_t).values(
                     claim_id=claim_id, status=c.status.value, rationale=c.rationale, recorded_at=now
                 )
             )
         _insert_claim_links(conn, claim_id, resolved, entity_ids, event_ids)
-    _remove_missing(conn, Claim, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result)
+    _remove_missing(
+        conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
+    )
 
 
 def _insert_claim_links(
@@ -419,23 +446,31 @@ def _insert_claim_links(
     c = resolved.source
     if c.subjects:
         conn.execute(
-            insert(ClaimSubject),
-            [{"claim_id": claim_id, "entity_id": entity_ids[s], "position": i} for i, s in enumerate(c.subjects)],
+            insert(subject_t),
+            [
+                {"claim_id": claim_id, "entity_id": entity_ids[s], "position": i}
+                for i, s in enumerate(c.subjects)
+            ],
         )
     if c.events:
         conn.execute(
-            insert(ClaimEvent),
-            [{"claim_id": claim_id, "event_id": event_ids[e], "position": i} for i, e in enumerate(c.events)],
+            insert(claim_event_t),
+            [
+                {"claim_id": claim_id, "event_id": event_ids[e], "position": i}
+                for i, e in enumerate(c.events)
+            ],
         )
     if resolved.evidence:
         conn.execute(
-            insert(Evidence),
+            insert(evidence_t),
             [
                 {
                     "claim_id": claim_id,
                     "position": i,
                     "source": ev.source.source,
-                    "source_entity_id": entity_ids[ev.source.source_entity] if ev.source.source_entity else None,
+                    "source_entity_id": entity_ids[ev.source.source_entity]
+                    if ev.source.source_entity
+                    else None,
                     "stance": ev.source.stance.value,
                     "summary": ev.source.summary,
                     "url": ev.source.url,
@@ -449,4 +484,6 @@ def _insert_claim_links(
 
 def article_count(session: Session) -> int:
     """How many articles the database holds."""
-    return int(session.connection().execute(select(func.count()).select_from(Article)).scalar_one())
+    return int(
+        session.connection().execute(select(func.count()).select_from(article_t)).scalar_one()
+    )

@@ -1,0 +1,134 @@
+"""Entities: the people, organisations, places, outlets and documents articles name."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import Connection
+from starlette.responses import Response
+
+from app import queries
+from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.examples import example
+from app.api.filters import ArticleId, ClaimFilters, EntityKinds, EventFilters, Role, Text, values
+from app.db import SessionDep
+from app.errors import NotFound
+from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
+
+router = APIRouter(
+    prefix="/entities", tags=["entities"], dependencies=[STRICT_QUERY], responses=INVALID
+)
+
+
+def _require(conn: Connection, entity_id: str) -> int:
+    pk = queries.entity_pk(conn, entity_id)
+    if pk is None:
+        raise NotFound(f"no entity with id {entity_id!r}")
+    return pk
+
+
+@router.get("", response_model=Page[EntitySummary], responses=example("list_entities"))
+def list_entities(
+    request: Request,
+    session: SessionDep,
+    paging: PageDep,
+    kind: EntityKinds = None,
+    article: ArticleId = None,
+    q: Text = None,
+) -> Response:
+    """List entities in the order first ingested; filter by kind, article, name or alias."""
+    items, nxt = queries.list_entities(
+        session.connection(),
+        kind=values(kind),
+        article=article,
+        q=q,
+        after=paging.after,
+        limit=paging.limit,
+    )
+    return page(request, items, paging, nxt)
+
+
+@router.get(
+    "/{entity_id}", response_model=EntityDetail, responses={**example("get_entity"), **NOT_FOUND}
+)
+def get_entity(entity_id: str, session: SessionDep) -> Response:
+    """One entity with its aliases, external ids, first mentions, relations and fact counts."""
+    entity = queries.get_entity(session.connection(), entity_id)
+    if entity is None:
+        raise NotFound(f"no entity with id {entity_id!r}")
+    return JSONResponse(entity)
+
+
+@router.get(
+    "/{entity_id}/mentions",
+    response_model=Page[Mention],
+    responses={**example("entity_mentions"), **NOT_FOUND},
+)
+def entity_mentions(
+    request: Request, entity_id: str, session: SessionDep, paging: PageDep
+) -> Response:
+    """Every place any article names the entity, with offsets and the words as written."""
+    conn = session.connection()
+    items, nxt = queries.list_mentions(
+        conn, _require(conn, entity_id), after=paging.after, limit=paging.limit
+    )
+    return page(request, items, paging, nxt)
+
+
+@router.get(
+    "/{entity_id}/claims",
+    response_model=Page[ClaimOut],
+    responses={**example("entity_claims"), **NOT_FOUND},
+)
+def entity_claims(
+    request: Request,
+    entity_id: str,
+    session: SessionDep,
+    paging: PageDep,
+    filters: Annotated[ClaimFilters, Depends()],
+    role: Role = "any",
+) -> Response:
+    """Claims the entity makes or is the subject of."""
+    conn = session.connection()
+    _require(conn, entity_id)
+    items, nxt = queries.list_claims(
+        conn,
+        entity=entity_id,
+        role=role,
+        status=filters.status,
+        kind=filters.kind,
+        claimant=filters.claimant,
+        q=filters.q,
+        after=paging.after,
+        limit=paging.limit,
+    )
+    return page(request, items, paging, nxt)
+
+
+@router.get(
+    "/{entity_id}/events",
+    response_model=Page[EventOut],
+    responses={**example("entity_events"), **NOT_FOUND},
+)
+def entity_events(
+    request: Request,
+    entity_id: str,
+    session: SessionDep,
+    paging: PageDep,
+    filters: Annotated[EventFilters, Depends()],
+) -> Response:
+    """Events the entity takes part in or that happen at the place it names."""
+    conn = session.connection()
+    _require(conn, entity_id)
+    items, nxt = queries.list_events(
+        conn,
+        entity=entity_id,
+        status=filters.status,
+        kind=filters.kind,
+        modality=filters.modality,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        q=filters.q,
+        after=paging.after,
+        limit=paging.limit,
+    )
+    return page(request, items, paging, nxt)

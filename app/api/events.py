@@ -1,0 +1,55 @@
+"""Events: what happened, is planned, proposed or requested, and when."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from app import queries
+from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.examples import example
+from app.api.filters import ArticleId, EntityId, EventFilters
+from app.db import SessionDep
+from app.errors import NotFound
+from app.schemas import EventDetail, EventOut, Page
+
+router = APIRouter(
+    prefix="/events", tags=["events"], dependencies=[STRICT_QUERY], responses=INVALID
+)
+
+
+@router.get("", response_model=Page[EventOut], responses=example("list_events"))
+def list_events(
+    request: Request,
+    session: SessionDep,
+    paging: PageDep,
+    filters: Annotated[EventFilters, Depends()],
+    entity: EntityId = None,
+    article: ArticleId = None,
+) -> Response:
+    """List events, oldest first; filter by status, kind, modality, entity, date window…"""
+    items, nxt = queries.list_events(
+        session.connection(),
+        status=filters.status,
+        kind=filters.kind,
+        modality=filters.modality,
+        entity=entity,
+        article=article,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        q=filters.q,
+        after=paging.after,
+        limit=paging.limit,
+    )
+    return page(request, items, paging, nxt)
+
+
+@router.get(
+    "/{event_id}", response_model=EventDetail, responses={**example("get_event"), **NOT_FOUND}
+)
+def get_event(event_id: str, session: SessionDep) -> Response:
+    """One event with its time, place, participants, anchors and the claims about it."""
+    event = queries.get_event(session.connection(), event_id)
+    if event is None:
+        raise NotFound(f"no event with id {event_id!r}")
+    return JSONResponse(event)

@@ -1,0 +1,29 @@
+"""Response examples for the OpenAPI document: real responses of the seed article.
+
+``examples.json`` is written by ``python -m app.api.examples`` against a database
+holding only the seed, and a test checks it still matches what the API answers.
+"""
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+EXAMPLES_FILE = Path(__file__).with_name("examples.json")
+
+
+@cache
+def _examples() -> dict[str, Any]:
+    if not EXAMPLES_FILE.is_file():
+        return {}
+    data: dict[str, Any] = orjson.loads(EXAMPLES_FILE.read_bytes())
+    return data
+
+
+def example(name: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` entry that shows the example called ``name`` for status 200."""
+    body = _examples().get(name)
+    if body is None:
+        return {}
+    return {200: {"content": {"application/json": {"example": body}}}}

@@ -1,0 +1,95 @@
+"""The FastAPI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+
+from app import errors
+from app.api import articles, claims, entities, events, meta
+from app.db import create_db_engine
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Facts extracted from news articles: **entities**, **events** and **claims**, each tied to the
+exact words of its article by an anchor (`start`/`end` in Unicode code points, and the `exact`
+text), and each claim with a **verification status** from one closed vocabulary
+(see `/verification-statuses`) and its append-only history.
+
+**Lists** are paginated by cursor: pass `limit` (1–500, default 50) and follow `next`
+(also sent as a `Link: <…>; rel="next"` header) until it is `null`. Order is stable.
+
+**Errors** are `application/problem+json` (RFC 9457) with a `detail` a person can read;
+an unknown id is a 404, an invalid or unknown query parameter a 422 listing each problem.
+"""
+
+STATIC_URL = "/static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (by default, from the environment)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = create_db_engine(settings.database_url)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="article-facts",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=[
+            {"name": "articles", "description": "Articles and the facts taken from each."},
+            {
+                "name": "entities",
+                "description": "People, organisations, places, outlets, documents.",
+            },
+            {"name": "events", "description": "What happened, or is planned, proposed, requested."},
+            {"name": "claims", "description": "Who claimed what, and how far it is verified."},
+            {"name": "vocabulary", "description": "Closed vocabularies and the fact file format."},
+            {"name": "operations", "description": "Health checks."},
+        ],
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (articles, entities, events, claims, meta):
+        app.include_router(module.router)
+    _offline_docs(app)
+    return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc with their assets served by the app: no CDN, works offline."""
+    assets = files("fastapi_offline") / "static"
+    app.mount(STATIC_URL, StaticFiles(directory=str(assets)), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title="article-facts – Swagger UI",
+            swagger_js_url=f"{root}{STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{STATIC_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{STATIC_URL}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title="article-facts – ReDoc",
+            redoc_js_url=f"{root}{STATIC_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{STATIC_URL}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -1,0 +1,723 @@
+"""Read functions used by the routes: Core selects returning plain dicts shaped like ``schemas``.
+
+Every list is keyset-paginated on an indexed integer key (``after`` the last key
+seen, ``limit`` rows) and reads its related rows in one batched query per kind,
+so the number of statements per page does not grow with the page size.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    func,
+    or_,
+    select,
+)
+
+from app.models import (
+    STATUS_DEFINITIONS,
+    VerificationStatus,
+    alias_t,
+    article_entity_t,
+    article_t,
+    claim_event_t,
+    claim_t,
+    entity_t,
+    event_t,
+    evidence_t,
+    history_t,
+    mention_t,
+    participant_t,
+    relation_t,
+    subject_t,
+)
+
+Row = dict[str, Any]
+PageResult = tuple[list[Row], int | None]
+
+DETAIL_LIMIT = 100
+
+
+def _page(
+    conn: Connection, stmt: Select[Any], key: ColumnElement[int], after: int | None, limit: int
+) -> tuple[list[Any], int | None]:
+    """Run ``stmt`` ordered by ``key`` after the cursor; return the rows and the next cursor."""
+    if after is not None:
+        stmt = stmt.where(key > after)
+    rows = list(conn.execute(stmt.order_by(key).limit(limit + 1)).all())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, rows[-1]._mapping["_key"]
+    return rows, None
+
+
+def _contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    return column.icontains(text, autoescape=True)
+
+
+def _entity_id(key: str) -> Any:
+    return select(entity_t.c.id).where(entity_t.c.key == key).scalar_subquery()
+
+
+def _article_id(key: str) -> Any:
+    return select(article_t.c.id).where(article_t.c.key == key).scalar_subquery()
+
+
+def _ref(key: str | None, name: str | None, kind: str | None) -> Row | None:
+    return None if key is None else {"id": key, "name": name, "kind": kind}
+
+
+def _by(rows: Iterable[Any], owner: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row._mapping[owner]].append(row)
+    return grouped
+
+
+# --- existence ---------------------------------------------------------------
+
+
+def exists(conn: Connection, table: Table, key: str) -> bool:
+    """Whether a row with this public id exists in ``table``."""
+    return conn.execute(select(table.c.id).where(table.c.key == key)).first() is not None
+
+
+# --- articles ----------------------------------------------------------------
+
+
+def _article_columns() -> list[Any]:
+    def count(table: Table) -> Any:
+        return (
+            select(func.count())
+            .select_from(table)
+            .where(table.c.article_id == article_t.c.id)
+            .scalar_subquery()
+        )
+
+    return [
+        article_t.c.id.label("_key"),
+        article_t.c.key,
+        article_t.c.title,
+        article_t.c.url,
+        article_t.c.publisher,
+        article_t.c.published,
+        article_t.c.language,
+        article_t.c.sha256,
+        count(article_entity_t).label("n_entities"),
+        count(event_t).label("n_events"),
+        count(claim_t).label("n_claims"),
+    ]
+
+
+def _article(row: Any, *, text: bool = False) -> Row:
+    m = row._mapping
+    out = {
+        "id": m["key"],
+        "title": m["title"],
+        "url": m["url"],
+        "publisher": m["publisher"],
+        "published": m["published"],
+        "language": m["language"],
+        "sha256": m["sha256"],
+        "counts": {"entities": m["n_entities"], "events": m["n_events"], "claims": m["n_claims"]},
+    }
+    if text:
+        out["text"] = m["text"]
+    return out
+
+
+def list_articles(
+    conn: Connection,
+    *,
+    publisher: str | None = None,
+    language: str | None = None,
+    published_from: date | None = None,
+    published_to: date | None = None,
+    entity: str | None = None,
+    q: str | None = None,
+    after: int | None = None,
+    limit: int,
+) -> PageResult:
+    """Articles in ingest order, filtered by publisher, language, dates, entity or title."""
+    stmt = select(*_article_columns())
+    if publisher is not None:
+        stmt = stmt.where(article_t.c.publisher == publisher)
+    if language is not None:
+        stmt = stmt.where(article_t.c.language == language)
+    if published_from is not None:
+        stmt = stmt.where(article_t.c.published >= published_from)
+    if published_to is not None:
+        stmt = stmt.where(article_t.c.published <= published_to)
+    if entity is not None:
+        stmt = stmt.where(
+            article_t.c.id.in_(
+                select(article_entity_t.c.article_id).where(
+                    article_entity_t.c.entity_id == _entity_id(entity)
+                )
+            )
+        )
+    if q:
+        stmt = stmt.where(_contains(article_t.c.title, q))
+    rows, nxt = _page(conn, stmt, article_t.c.id, after, limit)
+    return [_article(r) for r in rows], nxt
+
+
+def get_article(conn: Connection, key: str) -> Row | None:
+    """One article with its full text, or None."""
+    row = conn.execute(
+        select(*_article_columns(), article_t.c.text).where(article_t.c.key == key)
+    ).first()
+    return None if row is None else _article(row, text=True)
+
+
+# --- entities ----------------------------------------------------------------
+
+
+def _aliases(conn: Connection, entity_ids: Sequence[int]) -> dict[int, list[Row]]:
+    if not entity_ids:
+        return {}
+    rows = conn.execute(
+        select(alias_t.c.entity_id, alias_t.c.name, alias_t.c.language)
+        .where(alias_t.c.entity_id.in_(entity_ids))
+        .group_by(alias_t.c.entity_id, alias_t.c.name, alias_t.c.language)
+        .order_by(alias_t.c.entity_id, func.min(alias_t.c.id))
+    )
+    return {
+        k: [{"name": r.name, "language": r.language} for r in v]
+        for k, v in _by(rows, "entity_id").items()
+    }
+
+
+def _entity(m: Mapping[str, Any], aliases: dict[int, list[Row]]) -> Row:
+    return {
+        "id": m["key"],
+        "name": m["name"],
+        "kind": m["kind"],
+        "description": m["description"],
+        "aliases": aliases.get(m["_key"], []),
+        "external_ids": m["external_ids"] or {},
+    }
+
+
+_ENTITY_COLUMNS = (
+    entity_t.c.id.label("_key"),
+    entity_t.c.key,
+    entity_t.c.name,
+    entity_t.c.kind,
+    entity_t.c.description,
+    entity_t.c.external_ids,
+)
+
+
+def list_entities(
+    conn: Connection,
+    *,
+    kind: Sequence[str] | None = None,
+    article: str | None = None,
+    q: str | None = None,
+    after: int | None = None,
+    limit: int,
+) -> PageResult:
+    """Entities in the order first ingested, filtered by kind, article, or name/alias text."""
+    stmt = select(*_ENTITY_COLUMNS)
+    if kind:
+        stmt = stmt.where(entity_t.c.kind.in_(kind))
+    if article is not None:
+        stmt = stmt.where(
+            entity_t.c.id.in_(
+                select(article_entity_t.c.entity_id).where(
+                    article_entity_t.c.article_id == _article_id(article)
+                )
+            )
+        )
+    if q:
+        stmt = stmt.where(
+            or_(
+                _contains(entity_t.c.name, q),
+                entity_t.c.id.in_(select(alias_t.c.entity_id).where(_contains(alias_t.c.name, q))),
+            )
+        )
+    rows, nxt = _page(conn, stmt, entity_t.c.id, after, limit)
+    aliases = _aliases(conn, [r._key for r in rows])
+    return [_entity(dict(r._mapping), aliases) for r in rows], nxt
+
+
+def list_article_entities(
+    conn: Connection,
+    article: str,
+    *,
+    kind: Sequence[str] | None = None,
+    after: int | None = None,
+    limit: int,
+) -> PageResult:
+    """An article's entities in fact-file order, each with its mentions in that article."""
+    article_id = _article_id(article)
+    stmt = (
+        select(
+            *_ENTITY_COLUMNS[1:],
+            entity_t.c.id.label("entity_id"),
+            article_entity_t.c.position.label("_key"),
+        )
+        .select_from(article_entity_t.join(entity_t, entity_t.c.id == article_entity_t.c.entity_id))
+        .where(article_entity_t.c.article_id == article_id)
+    )
+    if kind:
+        stmt = stmt.where(entity_t.c.kind.in_(kind))
+    rows, nxt = _page(conn, stmt, article_entity_t.c.position, after, limit)
+    ids = [r.entity_id for r in rows]
+    aliases = _aliases(conn, ids)
+    mentions = _by(
+        conn.execute(
+            select(mention_t.c.entity_id, mention_t.c.start, mention_t.c.end, mention_t.c.exact)
+            .where(mention_t.c.article_id == article_id, mention_t.c.entity_id.in_(ids))
+            .order_by(mention_t.c.entity_id, mention_t.c.start)
+        ),
+        "entity_id",
+    )
+    items = []
+    for r in rows:
+        m = r._mapping
+        item = _entity({**m, "_key": m["entity_id"]}, aliases)
+        item["mentions"] = [
+            {"start": x.start, "end": x.end, "exact": x.exact}
+            for x in mentions.get(m["entity_id"], [])
+        ]
+        items.append(item)
+    return items, nxt
+
+
+def get_entity(conn: Connection, key: str) -> Row | None:
+    """One entity with aliases, first mentions, relations and counts, or None."""
+    row = conn.execute(select(*_ENTITY_COLUMNS).where(entity_t.c.key == key)).first()
+    if row is None:
+        return None
+    entity_id = row._key
+    out = _entity(dict(row._mapping), _aliases(conn, [entity_id]))
+    out["mention_count"] = conn.execute(
+        select(func.count()).select_from(mention_t).where(mention_t.c.entity_id == entity_id)
+    ).scalar_one()
+    out["mentions"] = list_mentions(conn, entity_id, after=None, limit=DETAIL_LIMIT)[0]
+    out["relations"] = _relations(conn, entity_id)
+    out["claim_count"] = conn.execute(
+        select(func.count()).select_from(claim_t).where(_claim_entity_filter(entity_id, "any"))
+    ).scalar_one()
+    out["event_count"] = conn.execute(
+        select(func.count()).select_from(event_t).where(_event_entity_filter(entity_id))
+    ).scalar_one()
+    return out
+
+
+def entity_pk(conn: Connection, key: str) -> int | None:
+    """The integer key of an entity, or None when there is no such entity."""
+    return conn.execute(select(entity_t.c.id).where(entity_t.c.key == key)).scalar_one_or_none()
+
+
+def list_mentions(conn: Connection, entity_id: int, *, after: int | None, limit: int) -> PageResult:
+    """Every mention of an entity, by article and position."""
+    stmt = (
+        select(
+            mention_t.c.id.label("_key"),
+            article_t.c.key.label("article"),
+            mention_t.c.start,
+            mention_t.c.end,
+            mention_t.c.exact,
+        )
+        .select_from(mention_t.join(article_t, article_t.c.id == mention_t.c.article_id))
+        .where(mention_t.c.entity_id == entity_id)
+    )
+    rows, nxt = _page(conn, stmt, mention_t.c.id, after, limit)
+    return [
+        {"article": r.article, "start": r.start, "end": r.end, "exact": r.exact} for r in rows
+    ], nxt
+
+
+def _relations(conn: Connection, entity_id: int) -> list[Row]:
+    subj = entity_t.alias("subj")
+    obj = entity_t.alias("obj")
+    rows = conn.execute(
+        select(
+            subj.c.key.label("s_key"),
+            subj.c.name.label("s_name"),
+            subj.c.kind.label("s_kind"),
+            relation_t.c.predicate,
+            obj.c.key.label("o_key"),
+            obj.c.name.label("o_name"),
+            obj.c.kind.label("o_kind"),
+            article_t.c.key.label("article"),
+            relation_t.c.anchors,
+        )
+        .select_from(
+            relation_t.join(subj, subj.c.id == relation_t.c.subject_id)
+            .join(obj, obj.c.id == relation_t.c.object_id)
+            .join(article_t, article_t.c.id == relation_t.c.article_id)
+        )
+        .where(or_(relation_t.c.subject_id == entity_id, relation_t.c.object_id == entity_id))
+        .order_by(relation_t.c.id)
+        .limit(DETAIL_LIMIT)
+    )
+    return [
+        {
+            "subject": _ref(r.s_key, r.s_name, r.s_kind),
+            "predicate": r.predicate,
+            "object": _ref(r.o_key, r.o_name, r.o_kind),
+            "article": r.article,
+            "anchors": r.anchors,
+        }
+        for r in rows
+    ]
+
+
+# --- events ------------------------------------------------------------------
+
+
+def _event_entity_filter(entity_id: Any) -> ColumnElement[bool]:
+    return or_(
+        event_t.c.location_id == entity_id,
+        event_t.c.id.in_(
+            select(participant_t.c.event_id).where(participant_t.c.entity_id == entity_id)
+        ),
+    )
+
+
+def _events(conn: Connection, stmt: Select[Any], after: int | None, limit: int) -> PageResult:
+    rows, nxt = _page(conn, stmt, event_t.c.id, after, limit)
+    return _event_rows(conn, rows), nxt
+
+
+def _event_select() -> Select[Any]:
+    loc = entity_t.alias("loc")
+    return select(
+        event_t.c.id.label("_key"),
+        event_t.c.key,
+        article_t.c.key.label("article"),
+        event_t.c.kind,
+        event_t.c.summary,
+        event_t.c.time_start,
+        event_t.c.time_end,
+        event_t.c.time_precision,
+        event_t.c.time_anchor,
+        event_t.c.time_note,
+        loc.c.key.label("loc_key"),
+        loc.c.name.label("loc_name"),
+        loc.c.kind.label("loc_kind"),
+        event_t.c.modality,
+        event_t.c.status,
+        event_t.c.anchors,
+    ).select_from(
+        event_t.join(article_t, article_t.c.id == event_t.c.article_id).outerjoin(
+            loc, loc.c.id == event_t.c.location_id
+        )
+    )
+
+
+def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
+    ids = [r._key for r in rows]
+    participants = _by(
+        conn.execute(
+            select(
+                participant_t.c.event_id,
+                participant_t.c.role,
+                entity_t.c.key,
+                entity_t.c.name,
+                entity_t.c.kind,
+            )
+            .join(entity_t, entity_t.c.id == participant_t.c.entity_id)
+            .where(participant_t.c.event_id.in_(ids))
+            .order_by(participant_t.c.event_id, participant_t.c.position)
+        )
+        if ids
+        else [],
+        "event_id",
+    )
+    out = []
+    for r in rows:
+        time = None
+        if r.time_precision is not None:
+            time = {
+                "start": r.time_start,
+                "end": r.time_end,
+                "precision": r.time_precision,
+                "anchor": r.time_anchor,
+                "note": r.time_note,
+            }
+        out.append(
+            {
+                "id": r.key,
+                "article": r.article,
+                "kind": r.kind,
+                "summary": r.summary,
+                "time": time,
+                "location": _ref(r.loc_key, r.loc_name, r.loc_kind),
+                "participants": [
+                    {"entity": _ref(p.key, p.name, p.kind), "role": p.role}
+                    for p in participants.get(r._key, [])
+                ],
+                "modality": r.modality,
+                "status": r.status,
+                "anchors": r.anchors,
+            }
+        )
+    return out
+
+
+def list_events(
+    conn: Connection,
+    *,
+    status: Sequence[str] | None = None,
+    kind: Sequence[str] | None = None,
+    modality: Sequence[str] | None = None,
+    entity: str | None = None,
+    article: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    q: str | None = None,
+    after: int | None = None,
+    limit: int,
+) -> PageResult:
+    """Events in ingest order. A date window keeps events whose time span overlaps it."""
+    stmt = _event_select()
+    if status:
+        stmt = stmt.where(event_t.c.status.in_(status))
+    if kind:
+        stmt = stmt.where(event_t.c.kind.in_(kind))
+    if modality:
+        stmt = stmt.where(event_t.c.modality.in_(modality))
+    if entity is not None:
+        stmt = stmt.where(_event_entity_filter(_entity_id(entity)))
+    if article is not None:
+        stmt = stmt.where(event_t.c.article_id == _article_id(article))
+    # Overlap of [time_start, time_end] with [date_from, date_to]; an open bound is unbounded.
+    if date_from is not None:
+        stmt = stmt.where(
+            event_t.c.time_precision.is_not(None),
+            or_(event_t.c.time_end.is_(None), event_t.c.time_end >= date_from),
+        )
+    if date_to is not None:
+        stmt = stmt.where(
+            event_t.c.time_precision.is_not(None),
+            or_(event_t.c.time_start.is_(None), event_t.c.time_start <= date_to),
+        )
+    if q:
+        stmt = stmt.where(_contains(event_t.c.summary, q))
+    return _events(conn, stmt, after, limit)
+
+
+def get_event(conn: Connection, key: str) -> Row | None:
+    """One event with participants and the ids of the claims about it, or None."""
+    rows = conn.execute(_event_select().where(event_t.c.key == key)).all()
+    if not rows:
+        return None
+    out = _event_rows(conn, rows)[0]
+    out["claims"] = list(
+        conn.execute(
+            select(claim_t.c.key)
+            .join(claim_event_t, claim_event_t.c.claim_id == claim_t.c.id)
+            .where(claim_event_t.c.event_id == rows[0]._key)
+            .order_by(claim_t.c.id)
+        ).scalars()
+    )
+    return out
+
+
+# --- claims ------------------------------------------------------------------
+
+
+def _claim_entity_filter(entity_id: Any, role: str) -> ColumnElement[bool]:
+    as_claimant: ColumnElement[bool] = claim_t.c.claimant_id == entity_id
+    as_subject = claim_t.c.id.in_(
+        select(subject_t.c.claim_id).where(subject_t.c.entity_id == entity_id)
+    )
+    if role == "claimant":
+        return as_claimant
+    if role == "subject":
+        return as_subject
+    return or_(as_claimant, as_subject)
+
+
+def _claim_select() -> Select[Any]:
+    who = entity_t.alias("who")
+    return select(
+        claim_t.c.id.label("_key"),
+        claim_t.c.key,
+        article_t.c.key.label("article"),
+        claim_t.c.text,
+        claim_t.c.kind,
+        who.c.key.label("who_key"),
+        who.c.name.label("who_name"),
+        who.c.kind.label("who_kind"),
+        claim_t.c.attribution,
+        claim_t.c.status,
+        claim_t.c.rationale,
+        claim_t.c.hedge,
+        claim_t.c.anchors,
+    ).select_from(
+        claim_t.join(article_t, article_t.c.id == claim_t.c.article_id).join(
+            who, who.c.id == claim_t.c.claimant_id
+        )
+    )
+
+
+def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
+    ids = [r._key for r in rows]
+    subjects: dict[int, list[Any]] = {}
+    events: dict[int, list[Any]] = {}
+    if ids:
+        subjects = _by(
+            conn.execute(
+                select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
+                .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
+                .where(subject_t.c.claim_id.in_(ids))
+                .order_by(subject_t.c.claim_id, subject_t.c.position)
+            ),
+            "claim_id",
+        )
+        events = _by(
+            conn.execute(
+                select(claim_event_t.c.claim_id, event_t.c.key)
+                .join(event_t, event_t.c.id == claim_event_t.c.event_id)
+                .where(claim_event_t.c.claim_id.in_(ids))
+                .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
+            ),
+            "claim_id",
+        )
+    return [
+        {
+            "id": r.key,
+            "article": r.article,
+            "text": r.text,
+            "kind": r.kind,
+            "claimant": _ref(r.who_key, r.who_name, r.who_kind),
+            "attribution": r.attribution,
+            "subjects": [_ref(s.key, s.name, s.kind) for s in subjects.get(r._key, [])],
+            "events": [e.key for e in events.get(r._key, [])],
+            "status": r.status,
+            "rationale": r.rationale,
+            "hedge": r.hedge,
+            "anchors": r.anchors,
+        }
+        for r in rows
+    ]
+
+
+def list_claims(
+    conn: Connection,
+    *,
+    status: Sequence[str] | None = None,
+    kind: Sequence[str] | None = None,
+    claimant: str | None = None,
+    entity: str | None = None,
+    role: str = "any",
+    event: str | None = None,
+    article: str | None = None,
+    published_from: date | None = None,
+    published_to: date | None = None,
+    q: str | None = None,
+    after: int | None = None,
+    limit: int,
+) -> PageResult:
+    """Claims in ingest order, filtered by status, kind, claimant, entity, event, article…"""
+    stmt = _claim_select()
+    if status:
+        stmt = stmt.where(claim_t.c.status.in_(status))
+    if kind:
+        stmt = stmt.where(claim_t.c.kind.in_(kind))
+    if claimant is not None:
+        stmt = stmt.where(claim_t.c.claimant_id == _entity_id(claimant))
+    if entity is not None:
+        stmt = stmt.where(_claim_entity_filter(_entity_id(entity), role))
+    if event is not None:
+        event_id = select(event_t.c.id).where(event_t.c.key == event).scalar_subquery()
+        stmt = stmt.where(
+            claim_t.c.id.in_(
+                select(claim_event_t.c.claim_id).where(claim_event_t.c.event_id == event_id)
+            )
+        )
+    if article is not None:
+        stmt = stmt.where(claim_t.c.article_id == _article_id(article))
+    if published_from is not None:
+        stmt = stmt.where(article_t.c.published >= published_from)
+    if published_to is not None:
+        stmt = stmt.where(article_t.c.published <= published_to)
+    if q:
+        stmt = stmt.where(_contains(claim_t.c.text, q))
+    rows, nxt = _page(conn, stmt, claim_t.c.id, after, limit)
+    return _claim_rows(conn, rows), nxt
+
+
+def get_claim(conn: Connection, key: str) -> Row | None:
+    """One claim with its evidence and full status history, or None."""
+    rows = conn.execute(_claim_select().where(claim_t.c.key == key)).all()
+    if not rows:
+        return None
+    claim_id = rows[0]._key
+    out = _claim_rows(conn, rows)[0]
+    src = entity_t.alias("src")
+    out["evidence"] = [
+        {
+            "source": r.source,
+            "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
+            "stance": r.stance,
+            "summary": r.summary,
+            "url": r.url,
+            "anchor": r.anchor,
+            "date": r.date,
+        }
+        for r in conn.execute(
+            select(
+                evidence_t.c.source,
+                src.c.key.label("src_key"),
+                src.c.name.label("src_name"),
+                src.c.kind.label("src_kind"),
+                evidence_t.c.stance,
+                evidence_t.c.summary,
+                evidence_t.c.url,
+                evidence_t.c.anchor,
+                evidence_t.c.date,
+            )
+            .select_from(evidence_t.outerjoin(src, src.c.id == evidence_t.c.source_entity_id))
+            .where(evidence_t.c.claim_id == claim_id)
+            .order_by(evidence_t.c.position)
+        )
+    ]
+    out["history"] = [
+        {"status": r.status, "rationale": r.rationale, "recorded_at": r.recorded_at}
+        for r in conn.execute(
+            select(history_t.c.status, history_t.c.rationale, history_t.c.recorded_at)
+            .where(history_t.c.claim_id == claim_id)
+            .order_by(history_t.c.id)
+        )
+    ]
+    return out
+
+
+# --- vocabulary --------------------------------------------------------------
+
+
+def verification_statuses(conn: Connection) -> list[Row]:
+    """The status vocabulary: definitions, crosswalks, and how many claims and events have each."""
+    claims: dict[str, int] = dict(
+        conn.execute(select(claim_t.c.status, func.count()).group_by(claim_t.c.status)).all()
+    )
+    events: dict[str, int] = dict(
+        conn.execute(select(event_t.c.status, func.count()).group_by(event_t.c.status)).all()
+    )
+    return [
+        {
+            "status": s.value,
+            **STATUS_DEFINITIONS[s],
+            "claims": claims.get(s.value, 0),
+            "events": events.get(s.value, 0),
+        }
+        for s in VerificationStatus
+    ]
+
+
+def database_ready(conn: Connection) -> bool:
+    """Whether the database answers and holds at least one article."""
+    return conn.execute(select(article_t.c.id).limit(1)).first() is not None
