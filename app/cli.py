@@ -50,7 +50,8 @@ class IngestError(Exception):
 def _settings(**overrides: object) -> Settings:
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return get_settings().model_copy(update=given) if given else get_settings()
+        # Flags override the environment; both are validated together.
+        return Settings(**given) if given else get_settings()  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"APP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
@@ -137,7 +138,7 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
             console=err,
             transient=True,
         )
-        if show_progress and len(files) > 1
+        if show_progress and len(files) > 1 and err.is_terminal
         else None
     )
     engine = create_db_engine(url)

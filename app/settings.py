@@ -36,8 +36,6 @@ class Settings(BaseSettings):
     load_seed: bool = Field(
         default=True, description="Load the seed folder on `serve` when the database is empty."
     )
-    default_page_size: int = Field(default=50, ge=1, le=1000, description="Default `limit`.")
-    max_page_size: int = Field(default=500, ge=1, le=10000, description="Largest `limit` accepted.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="Server log level."
     )

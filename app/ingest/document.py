@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.models import (
     ClaimKind,
@@ -67,9 +75,30 @@ class QuoteIn(_Input):
     )
 
 
+def _quote_shorthand(value: Any) -> Any:
+    return {"quote": value} if isinstance(value, str) else value
+
+
+_QUOTE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "quote": {"type": "string", "minLength": 1},
+        "occurrence": {"type": "integer", "minimum": 1},
+    },
+    "required": ["quote"],
+    "additionalProperties": False,
+}
+
+# A quote is written as a plain string, or as an object when it needs an occurrence.
 AnchorIn = Annotated[
-    NonEmpty | QuoteIn,
-    Field(description="A quote: a string, or an object with `quote` and `occurrence`."),
+    QuoteIn,
+    BeforeValidator(_quote_shorthand),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "minLength": 1}, _QUOTE_SCHEMA],
+            "description": "A quote: a string, or an object with `quote` and `occurrence`.",
+        }
+    ),
 ]
 
 
@@ -328,18 +357,11 @@ def json_path(loc: Sequence[str | int]) -> str:
     return out
 
 
-def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
-    # Pydantic adds the union member's name ("str", "QuoteIn") to the location of
-    # an error inside a union; the author never wrote it, so it is dropped.
-    return [p for p in loc if p not in ("str", "QuoteIn", "function-after[_one_text()]")]
-
-
 def _pydantic_errors(path: Path, exc: ValidationError) -> list[FactFileError]:
     seen: set[tuple[str, str]] = set()
     errors: list[FactFileError] = []
     for err in exc.errors(include_url=False):
-        loc = _clean_loc(err["loc"])
-        where = json_path(loc)
+        where = json_path(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] in ("extra_forbidden", "missing"):
             message = "unknown field" if err["type"] == "extra_forbidden" else "field required"
@@ -351,11 +373,7 @@ def _pydantic_errors(path: Path, exc: ValidationError) -> list[FactFileError]:
             "date_parsing",
         ):
             message = f"{message} (got {orjson.dumps(err['input']).decode()})"
-        # A quote that is neither a string nor an object yields one error per union
-        # member; report it once.
-        if (where, message) in seen or any(
-            e.where == where and err["type"] in ("string_type", "model_type") for e in errors
-        ):
+        if (where, message) in seen:
             continue
         seen.add((where, message))
         errors.append(FactFileError(path, where, message))
@@ -398,10 +416,8 @@ class _Resolver:
             yield start
             start = self.text.find(quote, start + 1)
 
-    def anchor(self, value: str | QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
-        quote, occurrence = (
-            (value, None) if isinstance(value, str) else (value.quote, value.occurrence)
-        )
+    def anchor(self, value: QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
+        quote, occurrence = value.quote, value.occurrence
         starts = list(self._occurrences(quote))
         shown = orjson.dumps(quote).decode()
         if not starts:
@@ -423,13 +439,11 @@ class _Resolver:
         start = starts[occurrence - 1]
         return Anchor(start, start + len(quote), quote)
 
-    def anchors(self, values: Sequence[str | QuoteIn], loc: Sequence[str | int]) -> list[Anchor]:
+    def anchors(self, values: Sequence[QuoteIn], loc: Sequence[str | int]) -> list[Anchor]:
         found = (self.anchor(v, [*loc, i]) for i, v in enumerate(values))
         return [a for a in found if a is not None]
 
-    def optional_anchor(
-        self, value: str | QuoteIn | None, loc: Sequence[str | int]
-    ) -> Anchor | None:
+    def optional_anchor(self, value: QuoteIn | None, loc: Sequence[str | int]) -> Anchor | None:
         return None if value is None else self.anchor(value, loc)
 
     def time(self, value: TimeIn, loc: Sequence[str | int]) -> ResolvedTime | None:
@@ -456,13 +470,15 @@ class _Resolver:
         precision = max((b[2] for b in bounds.values()), key=_PRECISION_ORDER.index)
         return ResolvedTime(start, end, precision, anchor, value.note)
 
-    def unique_ids(self, items: Sequence[EntityIn | EventIn | ClaimIn], what: str) -> set[str]:
+    def unique_ids(
+        self, items: Sequence[EntityIn | EventIn | ClaimIn], what: str, noun: str
+    ) -> set[str]:
         ids: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in ids:
                 self.error(
                     [what, i, "id"],
-                    f"duplicate {what[:-1]} id {item.id!r} (first used at {what}[{ids[item.id]}])",
+                    f"duplicate {noun} id {item.id!r} (first used at {what}[{ids[item.id]}])",
                 )
             else:
                 ids[item.id] = i
@@ -515,9 +531,9 @@ def parse_fact_file(path: Path, raw: bytes) -> FactFile:
 def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle:
     """Locate every anchor in the text and check every reference. Raises FactFileErrors."""
     r = _Resolver(path, text)
-    entity_ids = r.unique_ids(doc.entities, "entities")
-    event_ids = r.unique_ids(doc.events, "events")
-    r.unique_ids(doc.claims, "claims")
+    entity_ids = r.unique_ids(doc.entities, "entities", "entity")
+    event_ids = r.unique_ids(doc.events, "events", "event")
+    r.unique_ids(doc.claims, "claims", "claim")
 
     entities = [
         ResolvedEntity(e, r.anchors(e.mentions, ["entities", i, "mentions"]))

@@ -1,0 +1,154 @@
+"""Fixtures: a fresh migrated database per test, data loaded through the real ingest."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.cli import run_ingest
+from app.db import create_db_engine, upgrade
+from app.ingest.load import LoadResult
+from app.main import create_app
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SEED_FILE = DATA / "kursiv-2024-10-17-rosatom-meeting.json"
+SEED_ARTICLE = "kursiv-2024-10-17-rosatom-meeting"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database for this test."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+Ingest = Callable[..., LoadResult]
+
+
+@pytest.fixture
+def ingest(db_url: str) -> Ingest:
+    """Load fact files through the same code path as `article-facts ingest`."""
+
+    def run(*paths: Path) -> LoadResult:
+        return run_ingest(db_url, list(paths), show_progress=False)
+
+    return run
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, load_seed=False)
+
+
+@pytest.fixture
+def client(settings: Settings, ingest: Ingest) -> Iterator[TestClient]:
+    """The API over a database holding the seed article."""
+    ingest(DATA)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def empty_client(settings: Settings) -> Iterator[TestClient]:
+    """The API over a migrated database with no article."""
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+TEXT = "Alice met Bob in Paris on Oct. 6. Bob said the talks went well. Alice said nothing."
+
+
+def minimal_doc(**overrides: Any) -> dict[str, Any]:
+    """A small valid fact file (inline text) to vary in tests."""
+    doc: dict[str, Any] = {
+        "format": "article-facts/1",
+        "article": {
+            "id": "test-article",
+            "title": "Alice meets Bob",
+            "text": TEXT,
+            "published": "2024-10-17",
+            "language": "en",
+            "publisher": "Test Times",
+            "url": "https://example.org/a",
+        },
+        "entities": [
+            {
+                "id": "alice",
+                "name": "Alice Example",
+                "kind": "person",
+                "aliases": [{"name": "A. Example", "language": "en"}],
+                "mentions": [
+                    {"quote": "Alice", "occurrence": 1},
+                    {"quote": "Alice", "occurrence": 2},
+                ],
+            },
+            {
+                "id": "bob",
+                "name": "Bob Example",
+                "kind": "person",
+                "mentions": [{"quote": "Bob", "occurrence": 1}, {"quote": "Bob", "occurrence": 2}],
+            },
+            {"id": "paris", "name": "Paris", "kind": "city", "mentions": ["Paris"]},
+        ],
+        "relations": [
+            {"subject": "paris", "predicate": "located_in", "object": "paris", "anchors": []}
+        ],
+        "events": [
+            {
+                "id": "meeting",
+                "kind": "meeting",
+                "summary": "Alice met Bob in Paris.",
+                "time": {"date": "2024-10-06", "anchor": "on Oct. 6"},
+                "location": "paris",
+                "participants": [
+                    {"entity": "alice", "role": "participant"},
+                    {"entity": "bob", "role": "participant"},
+                ],
+                "status": "unverified",
+                "anchors": ["Alice met Bob in Paris on Oct. 6"],
+            }
+        ],
+        "claims": [
+            {
+                "id": "talks-went-well",
+                "text": "The talks went well.",
+                "kind": "statement",
+                "claimant": "bob",
+                "attribution": "Bob said",
+                "subjects": ["alice", "bob"],
+                "events": ["meeting"],
+                "status": "pending",
+                "rationale": "Only Bob says so.",
+                "anchors": ["the talks went well"],
+                "evidence": [
+                    {
+                        "source": "Alice",
+                        "source_entity": "alice",
+                        "stance": "no_answer",
+                        "anchor": "Alice said nothing",
+                    }
+                ],
+            }
+        ],
+    }
+    doc.update(overrides)
+    return doc
+
+
+def write_doc(path: Path, doc: dict[str, Any] | str) -> Path:
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc, ensure_ascii=False), "utf-8")
+    return path

@@ -1,0 +1,189 @@
+"""The `article-facts` command: exit codes, messages, and the database after bad input."""
+
+import copy
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from app import cli as cli_module
+from app.cli import cli
+from app.ingest.document import json_schema
+from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
+from tests.test_ingest_document import BAD_DOCUMENTS
+from tests.test_ingest_load import dump
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> tuple[str, Path]:
+    path = tmp_path / "cli.db"
+    return f"sqlite:///{path}", path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_seed_then_again_says_nothing_changed(db: tuple[str, Path]) -> None:
+    url, _ = db
+    code, out, _ = invoke("ingest", str(DATA), "--database-url", url)
+    assert code == 0
+    assert out.startswith("1 article (1 added); ")
+    assert "claims (" in out and "added)" in out
+    code, out, _ = invoke("ingest", str(DATA), "--database-url", url)
+    assert code == 0
+    assert out.startswith("Nothing changed: 1 article (1 unchanged); ")
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "where", "problem"), BAD_DOCUMENTS, ids=[b[0] for b in BAD_DOCUMENTS]
+)
+def test_bad_input_exits_1_and_leaves_the_database_unchanged(
+    tmp_path: Path, db: tuple[str, Path], case: str, mutate: object, where: str, problem: str
+) -> None:
+    url, path = db
+    assert invoke("ingest", str(DATA), "--database-url", url)[0] == 0
+    good = write_doc(tmp_path / "a-good.json", minimal_doc())
+    before = dump(path)
+    before_bytes = path.read_bytes()
+
+    doc = copy.deepcopy(minimal_doc())
+    doc["article"]["id"] = "bad-article"
+    mutate(doc)  # type: ignore[operator]
+    bad = write_doc(tmp_path / "b-bad.json", doc)
+    # The good file comes first: it must not be written either.
+    code, out, err = invoke("ingest", str(good), str(bad), "--database-url", url)
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"Error: {bad}: {where}: ")
+    assert problem in err.splitlines()[0]
+    assert "Traceback" not in err
+    assert dump(path) == before
+    assert path.read_bytes() == before_bytes
+
+
+def test_unreadable_inputs(tmp_path: Path, db: tuple[str, Path]) -> None:
+    url, _ = db
+    code, _, err = invoke("ingest", str(tmp_path / "missing.json"), "--database-url", url)
+    assert (code, err.strip()) == (
+        1,
+        f"Error: {tmp_path / 'missing.json'}: no such file or directory",
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = invoke("ingest", str(empty), "--database-url", url)
+    assert code == 1 and "no fact files (*.json) found" in err
+    write_doc(tmp_path / "bad.json", "{not json")
+    code, _, err = invoke("ingest", str(tmp_path / "bad.json"), "--database-url", url)
+    assert code == 1 and err.startswith(
+        f"Error: {tmp_path / 'bad.json'}: line 1, column 2: invalid JSON"
+    )
+
+
+def test_same_article_in_two_files_is_refused(tmp_path: Path, db: tuple[str, Path]) -> None:
+    url, _ = db
+    a = write_doc(tmp_path / "a.json", minimal_doc())
+    b = write_doc(tmp_path / "b.json", minimal_doc())
+    code, _, err = invoke("ingest", str(a), str(b), "--database-url", url)
+    assert code == 1
+    assert err.strip() == f"Error: {b}: $.article.id: article 'test-article' is also in {a}"
+
+
+def test_folder_ingest_with_several_files(tmp_path: Path, db: tuple[str, Path]) -> None:
+    url, _ = db
+    for i in range(3):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(tmp_path / f"{i}.json", doc)
+    code, out, _ = invoke("ingest", str(tmp_path), "--database-url", url)
+    assert code == 0
+    # Entities are counted per article that declares them: the shared ones gain mentions.
+    assert out.strip() == (
+        "3 articles (3 added); 9 entities (3 added, 6 updated); 3 events (3 added); "
+        "3 claims (3 added)"
+    )
+
+
+def test_progress_bar_on_a_terminal(
+    tmp_path: Path, db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = db
+    for i in range(2):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(tmp_path / f"{i}.json", doc)
+    screen = io.StringIO()
+    monkeypatch.setattr(cli_module, "err", Console(file=screen, force_terminal=True, width=100))
+    result = cli_module.run_ingest(url, [tmp_path], show_progress=True)
+    assert result.get("articles", "added") == 2
+    assert "Loading" in screen.getvalue() and "2/2" in screen.getvalue()
+
+
+def test_schema_command_prints_the_published_schema() -> None:
+    code, out, _ = invoke("schema")
+    assert code == 0
+    assert json.loads(out) == json_schema()
+
+
+def test_migrate_command(db: tuple[str, Path]) -> None:
+    url, path = db
+    code, out, _ = invoke("migrate", "--database-url", url)
+    assert code == 0 and "Database at head" in out
+    assert path.exists()
+
+
+def test_invalid_settings_fail_with_a_clear_message() -> None:
+    code, _, err = invoke("migrate", "--database-url", "mysql://x")
+    assert code == 1
+    assert "Error: invalid settings: APP_DATABASE_URL:" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_migrates_loads_the_seed_and_answers(tmp_path: Path) -> None:
+    """The README's first command, for real: a server process on an empty database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "APP_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "APP_PORT": str(port),
+    }
+    script = Path(sys.executable).with_name("article-facts")
+    proc = subprocess.Popen(
+        [str(script), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        body = httpx.get(f"http://127.0.0.1:{port}/claims", params={"status": "pending"}).json()
+        assert body["items"] and all(c["status"] == "pending" for c in body["items"])
+        assert all(c["article"] == SEED_ARTICLE for c in body["items"])
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=15)[0].decode()
+    assert "Loaded seed from" in output

@@ -1,0 +1,134 @@
+"""Loading resolved fact files: idempotence, updates in place, stable ids, history."""
+
+import copy
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from app.models import article_entity_t, claim_t, entity_t, event_t, history_t, mention_t
+from tests.conftest import DATA, Ingest, minimal_doc, write_doc
+
+
+def _rows(engine: Engine, table: Any) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(table).order_by(table.c[list(table.c.keys())[0]])).all())
+
+
+def test_seed_loads_and_reloads_unchanged(ingest: Ingest, engine: Engine) -> None:
+    first = ingest(DATA)
+    assert first.get("articles", "added") == 1
+    assert first.get("claims", "added") >= 10
+    before = {t.name: _rows(engine, t) for t in (entity_t, event_t, claim_t, mention_t, history_t)}
+    second = ingest(DATA)
+    assert not second.changed
+    assert second.get("articles", "unchanged") == 1
+    assert {
+        t.name: _rows(engine, t) for t in (entity_t, event_t, claim_t, mention_t, history_t)
+    } == before
+
+
+def test_changed_file_updates_in_place_and_appends_history(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    path = write_doc(tmp_path / "a.json", minimal_doc())
+    ingest(path)
+    claim_before = _rows(engine, claim_t)[0]
+    event_before = _rows(engine, event_t)[0]
+
+    doc = minimal_doc()
+    doc["claims"][0]["status"] = "confirmed"
+    doc["claims"][0]["rationale"] = "Alice confirmed it later."
+    result = ingest(write_doc(path, doc))
+    assert result.get("claims", "updated") == 1
+    assert result.get("events", "unchanged") == 1
+    assert result.get("entities", "unchanged") == 3
+    claim_after = _rows(engine, claim_t)[0]
+    assert (
+        (claim_after.id, claim_after.key)
+        == (claim_before.id, claim_before.key)
+        == (
+            claim_after.id,
+            "test-article.talks-went-well",
+        )
+    )
+    assert claim_after.status == "confirmed"
+    assert _rows(engine, event_t)[0] == event_before
+    history = [(h.status, h.rationale) for h in _rows(engine, history_t)]
+    assert history == [("pending", "Only Bob says so."), ("confirmed", "Alice confirmed it later.")]
+
+    # A change that keeps the status does not add to the history.
+    doc["claims"][0]["text"] = "The talks went very well."
+    doc["claims"][0]["anchors"] = ["talks went well"]
+    ingest(write_doc(path, doc))
+    assert len(_rows(engine, history_t)) == 2
+    # Going back to an earlier status appends again: history is never rewritten.
+    doc["claims"][0]["status"] = "pending"
+    ingest(write_doc(path, doc))
+    assert [h.status for h in _rows(engine, history_t)] == ["pending", "confirmed", "pending"]
+
+
+def test_removed_facts_are_deleted_and_orphan_entities_dropped(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    path = write_doc(tmp_path / "a.json", minimal_doc())
+    ingest(path)
+    doc = minimal_doc()
+    doc["entities"] = [e for e in doc["entities"] if e["id"] != "paris"]
+    doc["events"][0].pop("location")
+    doc["relations"] = []
+    doc["claims"] = []
+    result = ingest(write_doc(path, doc))
+    assert result.get("entities", "removed") == 1
+    assert result.get("claims", "removed") == 1
+    assert result.get("events", "updated") == 1
+    assert [e.key for e in _rows(engine, entity_t)] == ["alice", "bob"]
+    assert _rows(engine, claim_t) == []
+    assert _rows(engine, history_t) == []
+
+
+def test_entities_are_shared_between_articles(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    ingest(write_doc(tmp_path / "a.json", minimal_doc()))
+    other = minimal_doc()
+    other["article"] = {**other["article"], "id": "second-article"}
+    other["entities"][0]["aliases"] = [{"name": "Alicia", "language": "es"}]
+    ingest(write_doc(tmp_path / "b.json", other))
+    assert [e.key for e in _rows(engine, entity_t)] == ["alice", "bob", "paris"]
+    assert len(_rows(engine, article_entity_t)) == 6
+    assert len(_rows(engine, mention_t)) == 10
+
+    # Dropping the entity from one article keeps it for the other.
+    first = minimal_doc()
+    first["entities"] = [e for e in first["entities"] if e["id"] != "paris"]
+    first["events"][0].pop("location")
+    first["relations"] = []
+    ingest(write_doc(tmp_path / "a.json", first))
+    assert [e.key for e in _rows(engine, entity_t)] == ["alice", "bob", "paris"]
+
+
+def test_claim_ids_stay_valid_when_claims_are_reordered(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    doc = minimal_doc()
+    second = copy.deepcopy(doc["claims"][0])
+    second["id"] = "nothing-said"
+    second["anchors"] = ["Alice said nothing"]
+    doc["claims"].append(second)
+    path = write_doc(tmp_path / "a.json", doc)
+    ingest(path)
+    ids = {c.key: c.id for c in _rows(engine, claim_t)}
+    doc["claims"].reverse()
+    ingest(write_doc(path, doc))
+    assert {c.key: c.id for c in _rows(engine, claim_t)} == ids
+
+
+def dump(db_path: Path) -> list[str]:
+    """Every row of every table, as SQL: the database's full content."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
