@@ -30,7 +30,7 @@ def verification_statuses(session: SessionDep) -> Response:
 @router.get(
     "/schema/fact-file",
     tags=["vocabulary"],
-    responses={200: {"description": "JSON Schema (draft 2020-12) of the fact file format."}},
+    responses=example("fact_file_schema"),
 )
 def fact_file_schema() -> dict[str, Any]:
     """The JSON Schema of the fact file format (`article-facts/1`) that ingest accepts."""

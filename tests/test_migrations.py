@@ -1,0 +1,51 @@
+"""Alembic owns the schema: head matches the models, and the chain goes down and up again."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app.db import alembic_config, create_db_engine, schema_revision, upgrade
+from app.models import metadata
+
+
+def test_head_matches_the_models_and_downgrades_to_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+        assert diff == [], f"models and migrations differ: {diff}"
+        current, head = schema_revision(engine)
+        assert current == head is not None
+
+        command.downgrade(alembic_config(url), "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        upgrade(url)
+        assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    finally:
+        engine.dispose()
+
+
+def test_migration_files_are_named_by_date() -> None:
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    names = sorted(p.name for p in versions.glob("*.py"))
+    assert names
+    for name in names:
+        assert name[:11].count("-") == 2 and name[10] == "_", name
