@@ -49,7 +49,7 @@ def alembic_config(url: str) -> Config:
     """Alembic configuration for ``url``, pointing at the project's migrations."""
     config = Config()
     config.set_main_option("script_location", str(bundled_path("migrations")))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["database_url"] = url
     return config
 
 

@@ -5,9 +5,16 @@ from sqlalchemy import Connection
 
 from app import models
 from app.db import create_db_engine
+from app.settings import get_settings
 
 config = context.config
 target_metadata = models.metadata
+
+
+def _database_url() -> str:
+    # Set by app.db.alembic_config(); the `alembic` command line uses the settings.
+    url = config.attributes.get("database_url")
+    return str(url) if url else get_settings().database_url
 
 
 def run_migrations(connection: Connection) -> None:
@@ -26,8 +33,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    url = config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is not set"
+    url = _database_url()
     engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
@@ -38,7 +44,7 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=_database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,

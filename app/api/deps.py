@@ -115,7 +115,11 @@ def reject_unknown_parameters(request: Request) -> None:
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         allowed_list = ", ".join(sorted(allowed)) or "none"
-        raise InvalidParameter(unknown[0], f"unknown parameter; this route accepts: {allowed_list}")
+        raise InvalidParameter(
+            unknown[0],
+            f"unknown parameter; this route accepts: {allowed_list}",
+            request.query_params[unknown[0]],
+        )
 
 
 STRICT_QUERY = Depends(reject_unknown_parameters)
