@@ -15,7 +15,14 @@ from sqlmodel import Session
 from app.settings import bundled_path
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's own lower() folds ASCII only; case-insensitive filters (lower(x) LIKE
+    # lower(y)) must work in every script, as they do on PostgreSQL.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the API read while an ingest writes; NORMAL sync is durable in WAL mode

@@ -25,18 +25,6 @@ class NotFound(APIError):
     status_code = 404
 
 
-class InvalidParameter(APIError):
-    """A parameter the route declares, with a value it cannot use (422)."""
-
-    status_code = 422
-
-    def __init__(self, name: str, message: str, value: Any = None) -> None:
-        super().__init__(f"query parameter {name!r}: {message}")
-        self.errors = [
-            {"loc": ["query", name], "msg": message, "type": "value_error", "input": value}
-        ]
-
-
 def problem(request: Request, status: int, detail: str, **extra: Any) -> Response:
     body = {
         "type": "about:blank",
@@ -62,15 +50,14 @@ def install(app: FastAPI) -> None:
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, APIError)
-        extra = {"errors": exc.errors} if isinstance(exc, InvalidParameter) else {}
-        return problem(request, exc.status_code, exc.detail, **extra)
+        return problem(request, exc.status_code, exc.detail)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = [
             {
                 "loc": list(e.get("loc", ())),
-                "msg": e.get("msg", ""),
+                "msg": str(e.get("msg", "")).removeprefix("Value error, "),
                 "type": e.get("type", ""),
                 "input": e.get("input"),
             }

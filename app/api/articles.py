@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ClaimFilters, EntityId, EntityKinds, EventFilters, Text, values
 from app.db import SessionDep
@@ -17,7 +17,7 @@ from app.models import article_t
 from app.schemas import ArticleDetail, ArticleEntity, ArticleSummary, ClaimOut, EventOut, Page
 
 router = APIRouter(
-    prefix="/articles", tags=["articles"], dependencies=[STRICT_QUERY], responses=INVALID
+    prefix="/articles", tags=["articles"], route_class=StrictQueryRoute, responses=INVALID
 )
 
 

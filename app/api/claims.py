@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityId, Role
 from app.db import SessionDep
@@ -15,7 +15,7 @@ from app.errors import NotFound
 from app.schemas import ClaimDetail, ClaimOut, Page
 
 router = APIRouter(
-    prefix="/claims", tags=["claims"], dependencies=[STRICT_QUERY], responses=INVALID
+    prefix="/claims", tags=["claims"], route_class=StrictQueryRoute, responses=INVALID
 )
 
 

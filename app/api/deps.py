@@ -2,13 +2,18 @@
 
 import base64
 import binascii
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import AfterValidator
 from starlette.responses import JSONResponse as _StarletteJSONResponse
+from starlette.responses import Response
 
-from app.errors import PROBLEM_JSON, InvalidParameter
+from app.errors import PROBLEM_JSON
 from app.schemas import Problem
 
 
@@ -39,17 +44,25 @@ def encode_cursor(key: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps({"after": key})).decode().rstrip("=")
 
 
+MAX_KEY = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
+
+
 def decode_cursor(cursor: str) -> int:
+    """The key a cursor points after. Raises ValueError for anything this API did not issue."""
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key = data["after"]
-        if isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= MAX_KEY:
             return key
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
         pass
-    raise InvalidParameter(
-        "cursor", "not a cursor this API issued; use the `next_cursor` of a page", cursor
-    )
+    raise ValueError("not a cursor this API issued; use the `next_cursor` of a page")
+
+
+def _valid_cursor(cursor: str | None) -> str | None:
+    if cursor:
+        decode_cursor(cursor)
+    return cursor
 
 
 class PageParams:
@@ -65,6 +78,8 @@ class PageParams:
             Query(
                 max_length=200, description="Opaque cursor from the previous page's `next_cursor`."
             ),
+            # Checked as a parameter, so a bad cursor is reported with every other bad value.
+            AfterValidator(_valid_cursor),
         ] = None,
     ) -> None:
         self.limit = limit
@@ -95,31 +110,34 @@ def _query_names(dependant: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-_allowed_by_route: dict[int, frozenset[str]] = {}
+class StrictQueryRoute(APIRoute):
+    """A route that refuses query parameters it does not declare.
 
+    A misspelt filter must not silently return everything. Unknown parameters are
+    reported as validation errors, together with any invalid value.
+    """
 
-def _allowed_parameters(route: Any) -> frozenset[str]:
-    # Routes live as long as the app and are not hashable: keyed by identity.
-    key = id(route)
-    if key not in _allowed_by_route:
-        _allowed_by_route[key] = _query_names(route.dependant)
-    return _allowed_by_route[key]
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        allowed = _query_names(self.dependant)
+        accepted = ", ".join(sorted(allowed)) or "none"
 
+        async def strict_handler(request: Request) -> Response:
+            unknown = [
+                {
+                    "type": "unknown_parameter",
+                    "loc": ("query", name),
+                    "msg": f"unknown parameter; this route accepts: {accepted}",
+                    "input": request.query_params[name],
+                }
+                for name in sorted(set(request.query_params) - allowed)
+            ]
+            if not unknown:
+                return await handler(request)
+            try:
+                await handler(request)
+            except RequestValidationError as exc:
+                raise RequestValidationError([*unknown, *exc.errors()]) from None
+            raise RequestValidationError(unknown)
 
-def reject_unknown_parameters(request: Request) -> None:
-    """A misspelt filter must not silently return everything: unknown parameters are a 422."""
-    route = request.scope.get("route")
-    if route is None:
-        return
-    allowed = _allowed_parameters(route)
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        allowed_list = ", ".join(sorted(allowed)) or "none"
-        raise InvalidParameter(
-            unknown[0],
-            f"unknown parameter; this route accepts: {allowed_list}",
-            request.query_params[unknown[0]],
-        )
-
-
-STRICT_QUERY = Depends(reject_unknown_parameters)
+        return strict_handler

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityKinds, EventFilters, Role, Text, values
 from app.db import SessionDep
@@ -15,7 +15,7 @@ from app.errors import NotFound
 from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
 
 router = APIRouter(
-    prefix="/entities", tags=["entities"], dependencies=[STRICT_QUERY], responses=INVALID
+    prefix="/entities", tags=["entities"], route_class=StrictQueryRoute, responses=INVALID
 )
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, STRICT_QUERY, JSONResponse, PageDep, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ArticleId, EntityId, EventFilters
 from app.db import SessionDep
@@ -14,7 +14,7 @@ from app.errors import NotFound
 from app.schemas import EventDetail, EventOut, Page
 
 router = APIRouter(
-    prefix="/events", tags=["events"], dependencies=[STRICT_QUERY], responses=INVALID
+    prefix="/events", tags=["events"], route_class=StrictQueryRoute, responses=INVALID
 )
 
 

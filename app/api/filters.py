@@ -4,12 +4,22 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Query
+from pydantic import AfterValidator
 
 from app.models import ClaimKind, EntityKind, EventKind, EventModality, VerificationStatus
+
+
+def _no_nul(value: str | None) -> str | None:
+    # SQLite ends a LIKE pattern at NUL, which would turn the filter into "match all".
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
 
 Text = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Case-insensitive substring of the text."),
+    AfterValidator(_no_nul),
 ]
 EntityId = Annotated[str | None, Query(max_length=200, description="Entity id.")]
 ArticleId = Annotated[str | None, Query(max_length=200, description="Article id.")]

@@ -7,13 +7,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, STRICT_QUERY, JSONResponse
+from app.api.deps import INVALID, JSONResponse, StrictQueryRoute
 from app.api.examples import example
 from app.db import SessionDep, schema_revision
 from app.ingest.document import json_schema
 from app.schemas import Health, StatusInfo
 
-router = APIRouter(dependencies=[STRICT_QUERY], responses=INVALID)
+router = APIRouter(route_class=StrictQueryRoute, responses=INVALID)
 
 
 @router.get(
