@@ -105,7 +105,7 @@ def minimal_doc(**overrides: Any) -> dict[str, Any]:
             {"id": "paris", "name": "Paris", "kind": "city", "mentions": ["Paris"]},
         ],
         "relations": [
-            {"subject": "paris", "predicate": "located_in", "object": "paris", "anchors": []}
+            {"subject": "bob", "predicate": "located_in", "object": "paris", "anchors": []}
         ],
         "events": [
             {

@@ -8,9 +8,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import SQLModel
 
-from app.ingest.document import FactFileErrors, json_path, json_schema, read_fact_file
-from app.models import TimePrecision
+from app.ingest.document import (
+    LANGUAGE_TAG_MAX_LENGTH,
+    SLUG_MAX_LENGTH,
+    FactFileErrors,
+    json_path,
+    json_schema,
+    read_fact_file,
+)
+from app.models import (
+    ClaimKind,
+    EntityKind,
+    EventKind,
+    EventModality,
+    EvidenceStance,
+    RelationPredicate,
+    TimePrecision,
+    VerificationStatus,
+)
 from tests.conftest import SEED_FILE, TEXT, minimal_doc, write_doc
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "app" / "ingest" / "fact-file.schema.json"
@@ -100,6 +117,164 @@ def test_text_file_is_read_byte_for_byte(tmp_path: Path) -> None:
     assert resolved.title == "Title line"
 
 
+def test_text_file_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbf" + "Title «line»\nAlice spoke.".encode())
+    doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["entities"] = [{"id": "alice", "name": "Alice", "kind": "person", "mentions": ["Alice"]}]
+    doc["article"] = {"id": "x", "text_file": "a.txt"}
+    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert resolved.text == "Title «line»\nAlice spoke."
+    assert resolved.title == "Title «line»"
+    assert [(m.start, m.end) for m in resolved.entities[0].mentions] == [(13, 18)]
+    # A UTF-8 error still names the byte of the file, counting the mark.
+    (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbfcaf\xe9")
+    with pytest.raises(FactFileErrors, match=r"'a.txt' is not valid UTF-8 \(byte 6\)"):
+        read_fact_file(tmp_path / "a.json")
+
+
+def test_default_title_never_carries_a_byte_order_mark(tmp_path: Path) -> None:
+    doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["article"] = {"id": "x", "text": "\ufeff Title line \nBody."}
+    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert resolved.title == "Title line"
+    assert resolved.text == "\ufeff Title line \nBody."  # inline text is kept exactly
+
+
+@pytest.mark.parametrize("name", ["a.txt", "./a.txt", "sub/../a.txt", "sub/b.txt"])
+def test_text_file_inside_the_folder_is_read(tmp_path: Path, name: str) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("Title\n", "utf-8")
+    (tmp_path / "sub" / "b.txt").write_text("Title\n", "utf-8")
+    doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["article"] = {"id": "x", "text_file": name}
+    assert read_fact_file(write_doc(tmp_path / "a.json", doc)).text == "Title\n"
+
+
+def test_text_file_symlinked_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Secret\n", "utf-8")
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    (folder / "a.txt").symlink_to(outside)
+    doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["article"] = {"id": "x", "text_file": "a.txt"}
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(write_doc(folder / "a.json", doc))
+    assert [(e.where, e.problem) for e in info.value.errors] == [
+        ("$.article.text_file", "must be a path inside the fact file's folder (got 'a.txt')")
+    ]
+    # A symlink that stays inside the folder is fine.
+    (folder / "real.txt").write_text("Title\n", "utf-8")
+    (folder / "b.txt").symlink_to(folder / "real.txt")
+    doc["article"]["text_file"] = "b.txt"
+    assert read_fact_file(write_doc(folder / "a.json", doc)).text == "Title\n"
+
+
+def test_text_file_with_a_nul_character(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbf" + "Tïtle\nBo\x00dy".encode())
+    doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["article"] = {"id": "x", "text_file": "a.txt"}
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(write_doc(tmp_path / "a.json", doc))
+    # The offset counts code points of the text, as anchors do.
+    assert [(e.where, e.problem) for e in info.value.errors] == [
+        ("$.article.text_file", "'a.txt' contains a NUL character at offset 8")
+    ]
+
+
+def test_every_nul_character_is_reported_with_its_path(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["article"]["title"] = "Alice\x00"
+    doc["entities"][1]["aliases"] = [{"name": "B\x00b"}]
+    doc["claims"][0]["evidence"][0]["summary"] = "\x00"
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert [(e.where, e.problem) for e in info.value.errors] == [
+        ("$.article.title", "must not contain NUL characters"),
+        ("$.entities[1].aliases[0].name", "must not contain NUL characters"),
+        ("$.claims[0].evidence[0].summary", "must not contain NUL characters"),
+    ]
+
+
+def test_strict_parsing_still_takes_enum_values_and_iso_dates(tmp_path: Path) -> None:
+    doc = {"$schema": "https://article-facts.dev/schema/article-facts-1.json", **minimal_doc()}
+    doc["claims"][0]["evidence"][0]["date"] = "2024-10-18"
+    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert resolved.article.published == dt.date(2024, 10, 17)
+    assert resolved.entities[0].source.kind is EntityKind.person
+    assert resolved.relations[0].source.predicate is RelationPredicate.located_in
+    event = resolved.events[0].source
+    assert (event.kind, event.modality, event.status) == (
+        EventKind.meeting,
+        EventModality.occurred,
+        VerificationStatus.unverified,
+    )
+    claim = resolved.claims[0].source
+    assert (claim.kind, claim.status) == (ClaimKind.statement, VerificationStatus.pending)
+    assert claim.evidence[0].stance is EvidenceStance.no_answer
+    assert claim.evidence[0].date == dt.date(2024, 10, 18)
+
+
+def test_a_url_alone_is_enough_evidence(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    evidence = doc["claims"][0]["evidence"][0]
+    del evidence["anchor"]
+    evidence["url"] = "https://example.org/alice"
+    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert resolved.claims[0].evidence[0].anchor is None
+    assert resolved.claims[0].evidence[0].source.url == "https://example.org/alice"
+
+
+def test_the_same_words_may_anchor_different_facts(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    # Two entities may share a mention, and a relation may be stated both ways.
+    doc["entities"][1]["mentions"].append({"quote": "Alice", "occurrence": 1})
+    doc["relations"] = [
+        {"subject": "alice", "predicate": "related_to", "object": "bob"},
+        {"subject": "bob", "predicate": "related_to", "object": "alice"},
+        {"subject": "alice", "predicate": "works_for", "object": "bob"},
+    ]
+    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert len(resolved.relations) == 3
+    assert resolved.entities[1].mentions[-1] == resolved.entities[0].mentions[0]
+
+
+def test_duplicates_are_all_reported(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["entities"][0]["mentions"] = ["Alice met", "Alice met", {"quote": "Alice met"}]
+    doc["relations"] = [
+        {"subject": "alice", "predicate": "related_to", "object": "bob"},
+        {"subject": "alice", "predicate": "related_to", "object": "bob", "anchors": ["Bob said"]},
+        {"subject": "bob", "predicate": "part_of", "object": "bob"},
+    ]
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(write_doc(tmp_path / "a.json", doc))
+    assert [(e.where, e.problem) for e in info.value.errors] == [
+        ("$.entities[0].mentions[1]", 'same words as mentions[0] ("Alice met" at 0)'),
+        ("$.entities[0].mentions[2]", 'same words as mentions[0] ("Alice met" at 0)'),
+        ("$.relations[1]", "'alice' related_to 'bob' is listed twice (first at relations[0])"),
+        ("$.relations[2].object", "a relation needs two different entities"),
+    ]
+
+
+def test_slugs_and_language_tags_fit_their_columns() -> None:
+    def length(table: str, column: str) -> int:
+        value = getattr(SQLModel.metadata.tables[table].c[column].type, "length", None)
+        assert isinstance(value, int), (table, column)
+        return value
+
+    assert SLUG_MAX_LENGTH <= length("article", "key")
+    assert SLUG_MAX_LENGTH <= length("entity", "key")
+    assert SLUG_MAX_LENGTH <= length("event_participant", "role")
+    # Public ids of events and claims are '<article id>.<local id>'.
+    assert 2 * SLUG_MAX_LENGTH + 1 <= length("event", "key")
+    assert 2 * SLUG_MAX_LENGTH + 1 <= length("claim", "key")
+    assert LANGUAGE_TAG_MAX_LENGTH <= length("article", "language")
+    assert LANGUAGE_TAG_MAX_LENGTH <= length("entity_alias", "language")
+    schema = json_schema()
+    assert schema["$defs"]["ArticleIn"]["properties"]["id"]["maxLength"] == SLUG_MAX_LENGTH
+
+
 Mutation = Callable[[dict[str, Any]], Any]
 
 
@@ -111,6 +286,22 @@ def _set(path: list[str | int], value: Any) -> Mutation:
         target[path[-1]] = value
 
     return mutate
+
+
+def _text_file(name: str) -> Mutation:
+    def mutate(doc: dict[str, Any]) -> None:
+        del doc["article"]["text"]
+        doc["article"]["text_file"] = name
+
+    return mutate
+
+
+def _relation_to_itself(doc: dict[str, Any]) -> None:
+    doc["relations"][0]["object"] = doc["relations"][0]["subject"]
+
+
+def _relation_twice(doc: dict[str, Any]) -> None:
+    doc["relations"].append(copy.deepcopy(doc["relations"][0]))
 
 
 BAD_DOCUMENTS: list[tuple[str, Mutation, str, str]] = [
@@ -205,6 +396,12 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str]] = [
         "field required",
     ),
     (
+        "schema under its Python name",
+        _set(["schema_"], "https://article-facts.dev/schema/article-facts-1.json"),
+        "$.schema_",
+        "unknown field",
+    ),
+    (
         "wrong format version",
         _set(["format"], "article-facts/2"),
         "$.format",
@@ -233,6 +430,149 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str]] = [
         _set(["claims", 0, "subjects"], ["alice", "alice"]),
         "$.claims[0].subjects[1]",
         "'alice' is listed twice",
+    ),
+    # Strict types: JSON values are taken as they are, never coerced.
+    (
+        "publication date as a timestamp",
+        _set(["article", "published"], 1729123200),
+        "$.article.published",
+        "Input should be a valid date (got 1729123200)",
+    ),
+    (
+        "publication date with a time",
+        _set(["article", "published"], "2024-10-17T00:00:00"),
+        "$.article.published",
+        'Input should be a valid date in the format YYYY-MM-DD, unexpected extra characters at the end of the input (got "2024-10-17T00:00:00")',
+    ),
+    (
+        "evidence date as a timestamp",
+        _set(["claims", 0, "evidence", 0, "date"], 1729123200),
+        "$.claims[0].evidence[0].date",
+        "Input should be a valid date (got 1729123200)",
+    ),
+    (
+        "occurrence as a boolean",
+        _set(["entities", 0, "mentions", 0, "occurrence"], True),
+        "$.entities[0].mentions[0].occurrence",
+        "Input should be a valid integer (got true)",
+    ),
+    (
+        "occurrence as a float",
+        _set(["entities", 0, "mentions", 0, "occurrence"], 1.0),
+        "$.entities[0].mentions[0].occurrence",
+        "Input should be a valid integer (got 1.0)",
+    ),
+    (
+        "occurrence as a string",
+        _set(["entities", 0, "mentions", 0, "occurrence"], "1"),
+        "$.entities[0].mentions[0].occurrence",
+        'Input should be a valid integer (got "1")',
+    ),
+    (
+        "event date as a number",
+        _set(["events", 0, "time", "date"], 2024),
+        "$.events[0].time.date",
+        "Input should be a valid string (got 2024)",
+    ),
+    (
+        "date in Arabic-Indic digits",
+        _set(["events", 0, "time", "date"], "٢٠٢٤-١٠-٠٦"),
+        "$.events[0].time.date",
+        "String should match pattern",
+    ),
+    (
+        "quote that is a number",
+        _set(["claims", 0, "anchors", 0], 5),
+        "$.claims[0].anchors[0]",
+        "a quote is a string, or an object with 'quote' and 'occurrence'",
+    ),
+    # Lengths that fit the database columns.
+    (
+        "article id longer than 120",
+        _set(["article", "id"], "a" * 121),
+        "$.article.id",
+        "String should have at most 120 characters",
+    ),
+    (
+        "participant role longer than 120",
+        _set(["events", 0, "participants", 0, "role"], "r" * 121),
+        "$.events[0].participants[0].role",
+        "String should have at most 120 characters",
+    ),
+    (
+        "language tag longer than 35",
+        _set(["article", "language"], "en-" + "-".join(["abcdefgh"] * 4)),
+        "$.article.language",
+        "String should have at most 35 characters",
+    ),
+    (
+        "alias language tag longer than 35",
+        _set(["entities", 0, "aliases", 0, "language"], "en-" + "-".join(["abcdefgh"] * 4)),
+        "$.entities[0].aliases[0].language",
+        "String should have at most 35 characters",
+    ),
+    # NUL characters, anywhere.
+    (
+        "NUL in a claim",
+        _set(["claims", 0, "text"], "The talks\x00 went well."),
+        "$.claims[0].text",
+        "must not contain NUL characters",
+    ),
+    (
+        "NUL in the inline text",
+        _set(["article", "text"], "Alice\x00" + TEXT),
+        "$.article.text",
+        "must not contain NUL characters",
+    ),
+    (
+        "NUL in a key",
+        _set(["entities", 0, "external_ids"], {"wiki\x00data": "Q1"}),
+        '$.entities[0].external_ids["wiki\\u0000data"]',
+        "a key must not contain NUL characters",
+    ),
+    # The text file stays in the fact file's folder.
+    (
+        "text file given by an absolute path",
+        _text_file("/etc/hostname"),
+        "$.article.text_file",
+        "must be a path inside the fact file's folder (got '/etc/hostname')",
+    ),
+    (
+        "text file above the fact file's folder",
+        _text_file("../../x.txt"),
+        "$.article.text_file",
+        "must be a path inside the fact file's folder (got '../../x.txt')",
+    ),
+    (
+        "evidence with neither anchor nor url",
+        lambda d: d["claims"][0]["evidence"][0].pop("anchor"),
+        "$.claims[0].evidence[0]",
+        "give an 'anchor' (words of this article) or a 'url'",
+    ),
+    # Duplicates that would store identical rows.
+    (
+        "same mention twice",
+        _set(["entities", 2, "mentions"], ["Paris", {"quote": "Paris", "occurrence": 1}]),
+        "$.entities[2].mentions[1]",
+        'same words as mentions[0] ("Paris" at 17)',
+    ),
+    (
+        "same anchor twice",
+        _set(["claims", 0, "anchors"], ["the talks went well", "the talks went well"]),
+        "$.claims[0].anchors[1]",
+        "same words as anchors[0]",
+    ),
+    (
+        "relation to itself",
+        _relation_to_itself,
+        "$.relations[0].object",
+        "a relation needs two different entities",
+    ),
+    (
+        "same relation twice",
+        _relation_twice,
+        "$.relations[1]",
+        "is listed twice (first at relations[0])",
     ),
 ]
 
@@ -315,6 +655,13 @@ def test_seed_fact_file_resolves() -> None:
         for m in entity.mentions:
             assert doc.text[m.start : m.end] == m.exact
     assert len(doc.entities) >= 15 and len(doc.events) >= 10 and len(doc.claims) >= 10
+    for claim in doc.claims:
+        for evidence in claim.evidence:
+            assert evidence.anchor is not None or evidence.source.url, evidence
+            if "later" in evidence.source.source:
+                assert evidence.source.url and "world-news247.net" in evidence.source.url
+            if "this article" in evidence.source.source:
+                assert evidence.anchor is not None, evidence
 
 
 def test_committed_json_schema_matches_the_models() -> None:
@@ -326,3 +673,14 @@ def test_committed_json_schema_matches_the_models() -> None:
 def test_seed_file_validates_against_the_published_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(json.loads(SEED_FILE.read_text("utf-8")), json_schema())
+
+
+def test_published_schema_asks_evidence_for_an_anchor_or_a_url() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = minimal_doc()
+    jsonschema.validate(doc, json_schema())
+    del doc["claims"][0]["evidence"][0]["anchor"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, json_schema())
+    doc["claims"][0]["evidence"][0]["url"] = "https://example.org/alice"
+    jsonschema.validate(doc, json_schema())

@@ -7,6 +7,7 @@ touches the database.
 """
 
 import calendar
+import codecs
 import datetime as dt
 import hashlib
 import re
@@ -38,14 +39,21 @@ from app.models import (
 )
 
 FORMAT = "article-facts/1"
+# ASCII classes only: pydantic's regex engine reads \d as any Unicode digit.
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+# A slug is stored as an entity id or a participant role (columns of 200 and 120
+# characters), and an article id and an event or claim id are joined into a public id
+# '<article>.<id>' (a column of 400): 120 fits them all.
+SLUG_MAX_LENGTH = 120
+LANGUAGE_TAG_MAX_LENGTH = 35  # the language columns
 
 Slug = Annotated[
     str,
     Field(
         pattern=SLUG_PATTERN,
-        max_length=120,
+        max_length=SLUG_MAX_LENGTH,
         description="Lower-case letters, digits, '-' and '_'; starts with a letter or digit.",
     ),
 ]
@@ -55,6 +63,15 @@ PartialDate = Annotated[
         pattern=PARTIAL_DATE_PATTERN,
         description="An ISO 8601 date, month or year: 2024-10-06, 2024-11 or 2024.",
         examples=["2024-10-06", "2024-11", "2024"],
+    ),
+]
+LanguageTag = Annotated[
+    str,
+    Field(
+        pattern=LANGUAGE_TAG_PATTERN,
+        max_length=LANGUAGE_TAG_MAX_LENGTH,
+        description="A BCP 47 language tag, e.g. `en`, `ru` or `kk-Cyrl`.",
+        examples=["en"],
     ),
 ]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -76,7 +93,11 @@ class QuoteIn(_Input):
 
 
 def _quote_shorthand(value: Any) -> Any:
-    return {"quote": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"quote": value}
+    if isinstance(value, dict | QuoteIn):
+        return value
+    raise ValueError("a quote is a string, or an object with 'quote' and 'occurrence'")
 
 
 _QUOTE_SCHEMA = {
@@ -110,12 +131,17 @@ class ArticleIn(_Input):
     text: str | None = Field(default=None, description="The full article text, exactly.")
     text_file: NonEmpty | None = Field(
         default=None,
-        description="Path of a UTF-8 file holding the exact text, relative to the fact file.",
+        description=(
+            "Path of a UTF-8 file holding the exact text, relative to the fact file and inside "
+            "its folder. A byte order mark at the start of the file is not part of the text."
+        ),
     )
     url: NonEmpty | None = None
     publisher: NonEmpty | None = None
-    published: dt.date | None = Field(default=None, description="Publication date (ISO 8601).")
-    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = Field(
+    published: dt.date | None = Field(
+        default=None, description="Publication date, an ISO 8601 date string: 2024-10-17."
+    )
+    language: LanguageTag | None = Field(
         default=None, description="BCP 47 language tag of the text, e.g. `en`."
     )
 
@@ -128,7 +154,7 @@ class ArticleIn(_Input):
 
 class AliasIn(_Input):
     name: NonEmpty
-    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    language: LanguageTag | None = None
 
 
 class EntityIn(_Input):
@@ -194,13 +220,30 @@ class EventIn(_Input):
 
 
 class EvidenceIn(_Input):
+    """Evidence on a claim: its source, its stance, and the article's words or a URL."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("anchor", "url")
+            ]
+        }
+    )
+
     source: NonEmpty = Field(description="Who or what the evidence comes from.")
     source_entity: Slug | None = Field(default=None, description="Entity id of the source.")
     stance: EvidenceStance
     summary: NonEmpty | None = None
     url: NonEmpty | None = None
     anchor: AnchorIn | None = Field(default=None, description="Where the article itself says it.")
-    date: dt.date | None = None
+    date: dt.date | None = Field(default=None, description="An ISO 8601 date string: 2024-10-17.")
+
+    @model_validator(mode="after")
+    def _anchor_or_url(self) -> "EvidenceIn":
+        if self.anchor is None and self.url is None:
+            raise ValueError("give an 'anchor' (words of this article) or a 'url'")
+        return self
 
 
 class ClaimIn(_Input):
@@ -227,9 +270,8 @@ class ClaimIn(_Input):
 class FactFile(_Input):
     """An article and the facts extracted from it."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, title="article-facts fact file", populate_by_name=True
-    )
+    # No populate_by_name: the file says "$schema", never the Python name "schema_".
+    model_config = ConfigDict(extra="forbid", frozen=True, title="article-facts fact file")
 
     schema_: str | None = Field(default=None, alias="$schema")
     format: Literal["article-facts/1"]
@@ -357,26 +399,57 @@ def json_path(loc: Sequence[str | int]) -> str:
     return out
 
 
+_SHOW_INPUT = {"literal_error", "enum", "string_pattern_mismatch"}
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A JSON value as JSON, cut short when long."""
+    shown = orjson.dumps(value).decode()
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def _pydantic_errors(path: Path, exc: ValidationError) -> list[FactFileError]:
     seen: set[tuple[str, str]] = set()
     errors: list[FactFileError] = []
     for err in exc.errors(include_url=False):
         where = json_path(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        if err["type"] in ("extra_forbidden", "missing"):
-            message = "unknown field" if err["type"] == "extra_forbidden" else "field required"
-        elif err["type"] in (
-            "literal_error",
-            "enum",
-            "string_pattern_mismatch",
-            "date_from_datetime_parsing",
-            "date_parsing",
+        kind = err["type"]
+        if kind in ("extra_forbidden", "missing"):
+            message = "unknown field" if kind == "extra_forbidden" else "field required"
+        elif (kind in _SHOW_INPUT or kind.endswith(("_type", "_parsing"))) and isinstance(
+            err["input"], str | int | float | bool | None
         ):
-            message = f"{message} (got {orjson.dumps(err['input']).decode()})"
+            message = f"{message} (got {_shown(err['input'])})"
         if (where, message) in seen:
             continue
         seen.add((where, message))
         errors.append(FactFileError(path, where, message))
+    return errors
+
+
+def _nul_errors(path: Path, data: Any) -> list[FactFileError]:
+    """Every string (or object key) holding a NUL character, in document order."""
+    errors: list[FactFileError] = []
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append(
+                    FactFileError(path, json_path(loc), "must not contain NUL characters")
+                )
+        elif isinstance(value, dict):
+            for key in value:
+                if "\x00" in key:
+                    errors.append(
+                        FactFileError(
+                            path, json_path([*loc, key]), "a key must not contain NUL characters"
+                        )
+                    )
+            stack.extend((v, [*loc, k]) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, [*loc, i]) for i, v in reversed(list(enumerate(value))))
     return errors
 
 
@@ -440,8 +513,24 @@ class _Resolver:
         return Anchor(start, start + len(quote), quote)
 
     def anchors(self, values: Sequence[QuoteIn], loc: Sequence[str | int]) -> list[Anchor]:
-        found = (self.anchor(v, [*loc, i]) for i, v in enumerate(values))
-        return [a for a in found if a is not None]
+        """Resolve a list of quotes; two that land on the same words are an error."""
+        found: list[Anchor] = []
+        first: dict[tuple[int, int], int] = {}
+        for i, value in enumerate(values):
+            anchor = self.anchor(value, [*loc, i])
+            if anchor is None:
+                continue
+            span = (anchor.start, anchor.end)
+            if span in first:
+                self.error(
+                    [*loc, i],
+                    f"same words as {loc[-1]}[{first[span]}] "
+                    f"({orjson.dumps(anchor.exact).decode()} at {anchor.start})",
+                )
+                continue
+            first[span] = i
+            found.append(anchor)
+        return found
 
     def optional_anchor(self, value: QuoteIn | None, loc: Sequence[str | int]) -> Anchor | None:
         return None if value is None else self.anchor(value, loc)
@@ -490,28 +579,48 @@ class _Resolver:
 
 
 def _read_text(path: Path, article: ArticleIn) -> str:
+    """The article text, inline or from its file (inside the fact file's folder).
+
+    A UTF-8 byte order mark at the start of the file is not part of the text. Raises
+    FactFileError.
+    """
     if article.text is not None:
         return article.text
     assert article.text_file is not None
-    text_path = (path.parent / article.text_file).resolve()
+    where = "$.article.text_file"
+    name = article.text_file
+    try:
+        folder = path.parent.resolve()
+        text_path = (path.parent / name).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise FactFileError(path, where, f"cannot read {name!r}: {exc}") from None
+    if not text_path.is_relative_to(folder):
+        raise FactFileError(
+            path, where, f"must be a path inside the fact file's folder (got {name!r})"
+        )
     try:
         raw = text_path.read_bytes()
     except OSError as exc:
-        raise FactFileError(
-            path, "$.article.text_file", f"cannot read {article.text_file!r}: {exc.strerror}"
-        ) from None
+        raise FactFileError(path, where, f"cannot read {name!r}: {exc.strerror}") from None
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        return raw.decode("utf-8")
+        text = raw[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FactFileError(
-            path,
-            "$.article.text_file",
-            f"{article.text_file!r} is not valid UTF-8 (byte {exc.start})",
+            path, where, f"{name!r} is not valid UTF-8 (byte {skip + exc.start})"
         ) from None
+    nul = text.find("\x00")
+    if nul != -1:
+        raise FactFileError(path, where, f"{name!r} contains a NUL character at offset {nul}")
+    return text
 
 
 def parse_fact_file(path: Path, raw: bytes) -> FactFile:
-    """Parse and validate the JSON of a fact file. Raises FactFileErrors."""
+    """Parse and validate the JSON of a fact file. Raises FactFileErrors.
+
+    Validation is strict: a date is an ISO 8601 date string, a number is not a string
+    and a boolean is not a number; no string may hold a NUL character.
+    """
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -520,12 +629,16 @@ def parse_fact_file(path: Path, raw: bytes) -> FactFile:
     if not isinstance(data, dict):
         raise FactFileErrors([FactFileError(path, "$", "a fact file is a JSON object")])
     if data.get("format") != FORMAT:
-        got = orjson.dumps(data.get("format")).decode()
+        got = _shown(data.get("format"))
         raise FactFileErrors([FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")])
+    errors = _nul_errors(path, data)
     try:
-        return FactFile.model_validate(data)
+        doc = FactFile.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise FactFileErrors(_pydantic_errors(path, exc)) from None
+        raise FactFileErrors(errors + _pydantic_errors(path, exc)) from None
+    if errors:
+        raise FactFileErrors(errors)
+    return doc
 
 
 def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle:
@@ -540,9 +653,21 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
         for i, e in enumerate(doc.entities)
     ]
     relations = []
+    triples: dict[tuple[str, str, str], int] = {}
     for i, rel in enumerate(doc.relations):
         r.ref(rel.subject, entity_ids, "entity", ["relations", i, "subject"])
         r.ref(rel.object, entity_ids, "entity", ["relations", i, "object"])
+        triple = (rel.subject, rel.predicate.value, rel.object)
+        if rel.subject == rel.object:
+            r.error(["relations", i, "object"], "a relation needs two different entities")
+        elif triple in triples:
+            r.error(
+                ["relations", i],
+                f"{rel.subject!r} {rel.predicate.value} {rel.object!r} is listed twice "
+                f"(first at relations[{triples[triple]}])",
+            )
+        else:
+            triples[triple] = i
         relations.append(ResolvedRelation(rel, r.anchors(rel.anchors, ["relations", i, "anchors"])))
 
     events = []
@@ -583,7 +708,8 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
 
     if r.errors:
         raise FactFileErrors(r.errors)
-    title = doc.article.title or text.split("\n", 1)[0].strip()
+    # The first line, without a byte order mark (an inline text may still start with one).
+    title = doc.article.title or text.split("\n", 1)[0].strip().lstrip("\ufeff").strip()
     if not title:
         raise FactFileErrors(
             [
