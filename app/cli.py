@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.db import create_db_engine, upgrade
@@ -22,7 +23,7 @@ from app.ingest.document import (
     json_schema,
     read_fact_file,
 )
-from app.ingest.load import KINDS, LoadResult, article_count, load_article
+from app.ingest.load import KINDS, LoadResult, article_count, entity_conflicts, load_article
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -101,10 +102,16 @@ def ingest_documents(
     """Load each article in its own transaction and return the combined counts."""
     total = LoadResult()
     task = progress.add_task("Loading", total=len(docs)) if progress else None
-    for doc in docs:
+    for done, doc in enumerate(docs):
         now = dt.datetime.now(dt.UTC)
-        with session.begin():
-            total.merge(load_article(session, doc, now=now))
+        try:
+            with session.begin():
+                total.merge(load_article(session, doc, now=now))
+        except SQLAlchemyError as exc:
+            # Input was checked before this point, so this is the database failing
+            # (disk full, locked too long, gone away); the article's transaction is undone.
+            loaded = f" ({done} earlier article(s) of this run were loaded)" if done else ""
+            raise IngestError(f"Error: {doc.path}: database: {_db_error(exc)}{loaded}") from None
         if progress and task is not None:
             progress.advance(task)
     return total
@@ -149,6 +156,10 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
             docs = read_all(files, progress)
             upgrade(url)
             with Session(engine) as session:
+                conflicts = entity_conflicts(session, docs)
+                session.rollback()
+                if conflicts:
+                    raise IngestError("\n".join(f"Error: {e}" for e in conflicts))
                 return ingest_documents(session, docs, progress)
         finally:
             if progress:
@@ -250,5 +261,15 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _db_error(exc: SQLAlchemyError) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump."""
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).strip().splitlines()[0]
+
+
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except SQLAlchemyError as exc:
+        err.print(f"Error: database: {_db_error(exc)}", markup=False)
+        sys.exit(1)

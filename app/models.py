@@ -171,11 +171,18 @@ def _fk(target: str, *, nullable: bool = False, index: bool = False) -> Any:
 
 
 def _json(*, nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+    # none_as_null: a missing value is SQL NULL, not the JSON literal null.
+    return Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=nullable))
+
+
+# Keys are never reused after a delete (SQLite's AUTOINCREMENT, a sequence on
+# PostgreSQL): keyset cursors and caches stay valid across re-ingests.
+NO_REUSE = {"sqlite_autoincrement": True}
 
 
 class Article(SQLModel, table=True):
     __tablename__ = "article"
+    __table_args__ = NO_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
@@ -193,6 +200,7 @@ class Article(SQLModel, table=True):
 
 class Entity(SQLModel, table=True):
     __tablename__ = "entity"
+    __table_args__ = NO_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
@@ -273,6 +281,7 @@ class Event(SQLModel, table=True):
         Index(None, "status", "id"),
         Index(None, "kind", "id"),
         Index(None, "time_start", "time_end"),
+        NO_REUSE,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -303,7 +312,7 @@ class EventParticipant(SQLModel, table=True):
     entity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
     )
-    role: str = Field(primary_key=True, max_length=100)
+    role: str = Field(primary_key=True, max_length=120)
     position: int
 
 
@@ -314,6 +323,7 @@ class Claim(SQLModel, table=True):
         Index(None, "status", "id"),
         Index(None, "kind", "id"),
         Index(None, "claimant_id", "id"),
+        NO_REUSE,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -376,13 +386,17 @@ class Evidence(SQLModel, table=True):
 
 
 class ClaimStatusChange(SQLModel, table=True):
-    """Append-only history of a claim's verification status."""
+    """Append-only history of a claim's verification status.
+
+    Keyed by the claim's public id, not its row, so the history outlives the row: a
+    claim dropped from its fact file and added back continues its history.
+    """
 
     __tablename__ = "claim_status_change"
-    __table_args__ = (Index(None, "claim_id", "id"),)
+    __table_args__ = (Index(None, "claim_key", "id"), NO_REUSE)
 
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: int = _fk("claim.id")
+    claim_key: str = Field(max_length=400)
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime

@@ -187,3 +187,55 @@ def test_serve_migrates_loads_the_seed_and_answers(tmp_path: Path) -> None:
         proc.terminate()
         output = proc.communicate(timeout=15)[0].decode()
     assert "Loaded seed from" in output
+
+
+def test_an_entity_id_reused_for_another_kind_is_refused(
+    tmp_path: Path, db: tuple[str, Path]
+) -> None:
+    url, path = db
+    first = write_doc(tmp_path / "a.json", minimal_doc())
+    assert invoke("ingest", str(first), "--database-url", url)[0] == 0
+    before = dump(path)
+    other = minimal_doc()
+    other["article"]["id"] = "second-article"
+    other["entities"][2]["kind"] = "person"  # "paris", already a city in test-article
+    second = write_doc(tmp_path / "b.json", other)
+    code, _, err = invoke("ingest", str(second), "--database-url", url)
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {second}: $.entities[2].kind: entity 'paris' is a 'city' in article "
+        "'test-article', not 'person'; use another id for a different entity"
+    )
+    assert dump(path) == before
+    # The article that owns the entity alone may change its kind.
+    mine = minimal_doc()
+    mine["entities"][2]["kind"] = "region"
+    assert invoke("ingest", str(write_doc(first, mine)), "--database-url", url)[0] == 0
+
+
+def test_two_files_of_one_run_giving_an_entity_two_kinds(
+    tmp_path: Path, db: tuple[str, Path]
+) -> None:
+    url, _ = db
+    write_doc(tmp_path / "a.json", minimal_doc())
+    other = minimal_doc()
+    other["article"]["id"] = "second-article"
+    other["entities"][0]["kind"] = "organization"
+    b = write_doc(tmp_path / "b.json", other)
+    code, _, err = invoke("ingest", str(tmp_path), "--database-url", url)
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {b}: $.entities[0].kind: entity 'alice' is a 'person' in article 'test-article', "
+        "not 'organization'"
+    )
+
+
+def test_database_failures_are_one_line_without_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("article-facts")
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    for args in (["ingest", str(DATA)], ["migrate"]):
+        proc = subprocess.run(
+            [str(script), *args, "--database-url", url], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 1
+        assert proc.stderr.strip() == "Error: database: unable to open database file"

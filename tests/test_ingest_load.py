@@ -85,7 +85,8 @@ def test_removed_facts_are_deleted_and_orphan_entities_dropped(
     assert result.get("events", "updated") == 1
     assert [e.key for e in _rows(engine, entity_t)] == ["alice", "bob"]
     assert _rows(engine, claim_t) == []
-    assert _rows(engine, history_t) == []
+    # The history is kept: it belongs to the claim's id, which may come back.
+    assert [h.claim_key for h in _rows(engine, history_t)] == ["test-article.talks-went-well"]
 
 
 def test_entities_are_shared_between_articles(
@@ -132,3 +133,52 @@ def dump(db_path: Path) -> list[str]:
         return list(conn.iterdump())
     finally:
         conn.close()
+
+
+def test_moving_facts_within_the_file_keeps_their_rows(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    doc = minimal_doc()
+    path = write_doc(tmp_path / "a.json", doc)
+    ingest(path)
+    mentions = _rows(engine, mention_t)
+    doc["entities"].reverse()
+    result = ingest(write_doc(path, doc))
+    assert result.get("entities", "unchanged") == 3 and not result.get("entities", "updated")
+    assert _rows(engine, mention_t) == mentions
+    positions = {r.entity_id: r.position for r in _rows(engine, article_entity_t)}
+    assert sorted(positions.values()) == [0, 1, 2]
+    assert positions[_rows(engine, entity_t)[2].id] == 0  # paris now comes first
+
+
+def test_history_outlives_a_claim_dropped_and_added_back(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    doc = minimal_doc()
+    path = write_doc(tmp_path / "a.json", doc)
+    ingest(path)
+    doc["claims"][0]["status"] = "confirmed"
+    ingest(write_doc(path, doc))
+    ingest(write_doc(path, {**doc, "claims": []}))
+    assert [h.status for h in _rows(engine, history_t)] == ["pending", "confirmed"]
+    ingest(write_doc(path, doc))  # back, with the status it had: nothing to append
+    assert [h.status for h in _rows(engine, history_t)] == ["pending", "confirmed"]
+    doc["claims"][0]["status"] = "disputed"
+    ingest(write_doc(path, doc))
+    assert [(h.claim_key, h.status) for h in _rows(engine, history_t)] == [
+        ("test-article.talks-went-well", "pending"),
+        ("test-article.talks-went-well", "confirmed"),
+        ("test-article.talks-went-well", "disputed"),
+    ]
+
+
+def test_deleted_rows_never_give_their_keys_to_new_ones(
+    tmp_path: Path, ingest: Ingest, engine: Engine
+) -> None:
+    doc = minimal_doc()
+    path = write_doc(tmp_path / "a.json", doc)
+    ingest(path)
+    first = _rows(engine, claim_t)[0].id
+    ingest(write_doc(path, {**doc, "claims": []}))
+    ingest(write_doc(path, doc))
+    assert _rows(engine, claim_t)[0].id > first

@@ -17,7 +17,13 @@ import orjson
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlmodel import Session
 
-from app.ingest.document import Anchor, ResolvedArticle, ResolvedClaim, ResolvedEvent
+from app.ingest.document import (
+    Anchor,
+    FactFileError,
+    ResolvedArticle,
+    ResolvedClaim,
+    ResolvedEvent,
+)
 from app.models import (
     alias_t,
     article_entity_t,
@@ -35,7 +41,6 @@ from app.models import (
 )
 
 KINDS = ("articles", "entities", "events", "claims")
-OUTCOMES = ("added", "updated", "unchanged", "removed")
 
 
 @dataclass
@@ -147,11 +152,13 @@ def _load_entities(
         )
     }
     links = {
-        r.entity_id: r.fingerprint
+        r.entity_id: r
         for r in conn.execute(
-            select(article_entity_t.c.entity_id, article_entity_t.c.fingerprint).where(
-                article_entity_t.c.article_id == article_id
-            )
+            select(
+                article_entity_t.c.entity_id,
+                article_entity_t.c.fingerprint,
+                article_entity_t.c.position,
+            ).where(article_entity_t.c.article_id == article_id)
         )
     }
     ids: dict[str, int] = {}
@@ -163,7 +170,7 @@ def _load_entities(
             "description": e.description,
             "external_ids": dict(e.external_ids) or None,
         }
-        fingerprint = _fingerprint(e, resolved.mentions, position)
+        fingerprint = _fingerprint(e, resolved.mentions)
         old = existing.get(e.id)
         if old is None:
             entity_id = conn.execute(
@@ -181,10 +188,22 @@ def _load_entities(
                     .where(entity_t.c.id == entity_id)
                     .values(updated_at=now, **fields)
                 )
-            outcome = "unchanged" if same and links.get(entity_id) == fingerprint else "updated"
+            outcome = (
+                "unchanged" if same and _same(links.get(entity_id), fingerprint) else "updated"
+            )
         ids[e.id] = entity_id
         result.add("entities", outcome)
-        if links.get(entity_id) == fingerprint:
+        link = links.get(entity_id)
+        if link is not None and link.fingerprint == fingerprint:
+            if link.position != position:
+                conn.execute(
+                    update(article_entity_t)
+                    .where(
+                        article_entity_t.c.article_id == article_id,
+                        article_entity_t.c.entity_id == entity_id,
+                    )
+                    .values(position=position)
+                )
             continue
         # This article's aliases and mentions of the entity are replaced together.
         conn.execute(
@@ -216,19 +235,21 @@ def _load_entities(
                     for a in resolved.mentions
                 ],
             )
-        link = {"fingerprint": fingerprint, "position": position}
-        if entity_id in links:
+        values = {"fingerprint": fingerprint, "position": position}
+        if link is not None:
             conn.execute(
                 update(article_entity_t)
                 .where(
                     article_entity_t.c.article_id == article_id,
                     article_entity_t.c.entity_id == entity_id,
                 )
-                .values(**link)
+                .values(**values)
             )
         else:
             conn.execute(
-                insert(article_entity_t).values(article_id=article_id, entity_id=entity_id, **link)
+                insert(article_entity_t).values(
+                    article_id=article_id, entity_id=entity_id, **values
+                )
             )
 
     gone = set(links) - set(ids.values())
@@ -283,6 +304,7 @@ def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, Any]
             table.c.id,
             table.c.key,
             table.c.fingerprint,
+            table.c.position,
             *([table.c.status] if table is claim_t else []),
         ).where(table.c.article_id == article_id)
     )
@@ -302,12 +324,11 @@ def _load_events(
     for position, resolved in enumerate(events):
         ev = resolved.source
         key = f"{article_key}.{ev.id}"
-        fingerprint = _fingerprint(
-            ev, resolved.time and resolved.time.__dict__, resolved.anchors, position
-        )
+        fingerprint = _fingerprint(ev, resolved.time and resolved.time.__dict__, resolved.anchors)
         old = existing.get(key)
         if old is not None and old.fingerprint == fingerprint:
             ids[ev.id] = old.id
+            _keep_position(conn, event_t, old, position)
             result.add("events", "unchanged")
             continue
         t = resolved.time
@@ -358,6 +379,16 @@ def _load_events(
     return ids
 
 
+def _keep_position(conn: Connection, table: Table, old: Any, position: int) -> None:
+    """An unchanged fact that only moved within its file keeps its row; its position follows."""
+    if old.position != position:
+        conn.execute(update(table).where(table.c.id == old.id).values(position=position))
+
+
+def _same(link: Any, fingerprint: str) -> bool:
+    return link is not None and link.fingerprint == fingerprint
+
+
 def _remove_missing(
     conn: Connection,
     table: Table,
@@ -392,10 +423,10 @@ def _load_claims(
             resolved.hedge,
             resolved.anchors,
             [(e.anchor, e.source) for e in resolved.evidence],
-            position,
         )
         old = existing.get(key)
         if old is not None and old.fingerprint == fingerprint:
+            _keep_position(conn, claim_t, old, position)
             result.add("claims", "unchanged")
             continue
         values = {
@@ -424,16 +455,27 @@ def _load_claims(
             for table in (subject_t, claim_event_t, evidence_t):
                 conn.execute(delete(table).where(table.c.claim_id == claim_id))
             result.add("claims", "updated")
-        if old is None or old.status != c.status.value:
+        previous = old.status if old is not None else _last_status(conn, key)
+        if previous != c.status.value:
             conn.execute(
                 insert(history_t).values(
-                    claim_id=claim_id, status=c.status.value, rationale=c.rationale, recorded_at=now
+                    claim_key=key, status=c.status.value, rationale=c.rationale, recorded_at=now
                 )
             )
         _insert_claim_links(conn, claim_id, resolved, entity_ids, event_ids)
     _remove_missing(
         conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
     )
+
+
+def _last_status(conn: Connection, claim_key: str) -> str | None:
+    """The last recorded status of a claim id, which outlives the claim's row."""
+    return conn.execute(
+        select(history_t.c.status)
+        .where(history_t.c.claim_key == claim_key)
+        .order_by(history_t.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _insert_claim_links(
@@ -480,6 +522,49 @@ def _insert_claim_links(
                 for i, ev in enumerate(resolved.evidence)
             ],
         )
+
+
+def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[FactFileError]:
+    """Entity ids that would name two different things: declared with another kind elsewhere.
+
+    An entity id is shared by every article that declares it, so a second article
+    that gives it another kind is almost certainly a different entity under a
+    reused id. Within one article, changing an entity's kind is an ordinary edit.
+    """
+    errors: list[FactFileError] = []
+    declared: dict[str, tuple[str, str]] = {}  # entity id -> (kind, article id) seen in this run
+    keys = {e.source.id for doc in docs for e in doc.entities}
+    stored: dict[str, tuple[str, list[str]]] = {}
+    if keys:
+        rows = session.connection().execute(
+            select(entity_t.c.key, entity_t.c.kind, article_t.c.key.label("article"))
+            .join(article_entity_t, article_entity_t.c.entity_id == entity_t.c.id)
+            .join(article_t, article_t.c.id == article_entity_t.c.article_id)
+            .where(entity_t.c.key.in_(keys))
+            .order_by(article_t.c.id)
+        )
+        for r in rows:
+            stored.setdefault(r.key, (r.kind, []))[1].append(r.article)
+    for doc in docs:
+        for i, resolved in enumerate(doc.entities):
+            e, kind = resolved.source, resolved.source.kind.value
+            where = f"$.entities[{i}].kind"
+            if e.id in declared and declared[e.id][0] != kind:
+                other_kind, other = declared[e.id]
+                problem = f"entity {e.id!r} is a {other_kind!r} in article {other!r}, not {kind!r}"
+                errors.append(FactFileError(doc.path, where, problem))
+                continue
+            declared.setdefault(e.id, (kind, doc.article.id))
+            if e.id in stored:
+                stored_kind, articles = stored[e.id]
+                others = [a for a in articles if a != doc.article.id]
+                if stored_kind != kind and others:
+                    problem = (
+                        f"entity {e.id!r} is a {stored_kind!r} in article {others[0]!r}, "
+                        f"not {kind!r}; use another id for a different entity"
+                    )
+                    errors.append(FactFileError(doc.path, where, problem))
+    return errors
 
 
 def article_count(session: Session) -> int:

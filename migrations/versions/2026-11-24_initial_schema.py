@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 19:42:45.294597
+Create Date: 2026-11-24 20:07:53.098024
 """
 
 from collections.abc import Sequence
@@ -35,11 +35,27 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article")),
         sa.UniqueConstraint("key", name=op.f("uq_article_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_article_language"), ["language"], unique=False)
         batch_op.create_index(batch_op.f("ix_article_published"), ["published"], unique=False)
         batch_op.create_index(batch_op.f("ix_article_publisher"), ["publisher"], unique=False)
+
+    op.create_table(
+        "claim_status_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_key", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("rationale", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_status_change")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("claim_status_change", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_claim_status_change_claim_key_id"), ["claim_key", "id"], unique=False
+        )
 
     op.create_table(
         "entity",
@@ -48,11 +64,12 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("external_ids", sa.JSON(), nullable=True),
+        sa.Column("external_ids", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entity")),
         sa.UniqueConstraint("key", name=op.f("uq_entity_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("entity", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_entity_kind"), ["kind"], unique=False)
@@ -94,11 +111,11 @@ def upgrade() -> None:
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("claimant_id", sa.Integer(), nullable=False),
-        sa.Column("attribution", sa.JSON(), nullable=True),
+        sa.Column("attribution", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("rationale", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("hedge", sa.JSON(), nullable=True),
-        sa.Column("anchors", sa.JSON(), nullable=False),
+        sa.Column("hedge", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("anchors", sa.JSON(none_as_null=True), nullable=False),
         sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -116,6 +133,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_claim")),
         sa.UniqueConstraint("key", name=op.f("uq_claim_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("claim", schema=None) as batch_op:
         batch_op.create_index(
@@ -172,12 +190,12 @@ def upgrade() -> None:
         sa.Column("time_start", sa.Date(), nullable=True),
         sa.Column("time_end", sa.Date(), nullable=True),
         sa.Column("time_precision", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-        sa.Column("time_anchor", sa.JSON(), nullable=True),
+        sa.Column("time_anchor", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("time_note", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("location_id", sa.Integer(), nullable=True),
         sa.Column("modality", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("anchors", sa.JSON(), nullable=False),
+        sa.Column("anchors", sa.JSON(none_as_null=True), nullable=False),
         sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
@@ -193,6 +211,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
         sa.UniqueConstraint("key", name=op.f("uq_event_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index(
@@ -245,7 +264,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.Integer(), nullable=False),
         sa.Column("predicate", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("object_id", sa.Integer(), nullable=False),
-        sa.Column("anchors", sa.JSON(), nullable=False),
+        sa.Column("anchors", sa.JSON(none_as_null=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["article.id"],
@@ -296,26 +315,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "claim_status_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("claim_id", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("rationale", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["claim_id"],
-            ["claim.id"],
-            name=op.f("fk_claim_status_change_claim_id_claim"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_status_change")),
-    )
-    with op.batch_alter_table("claim_status_change", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_claim_status_change_claim_id_id"), ["claim_id", "id"], unique=False
-        )
-
-    op.create_table(
         "claim_subject",
         sa.Column("claim_id", sa.Integer(), nullable=False),
         sa.Column("entity_id", sa.Integer(), nullable=False),
@@ -345,7 +344,7 @@ def upgrade() -> None:
         "event_participant",
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("entity_id", sa.Integer(), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["entity_id"],
@@ -378,7 +377,7 @@ def upgrade() -> None:
         sa.Column("stance", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("anchor", sa.JSON(), nullable=True),
+        sa.Column("anchor", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("date", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["claim_id"], ["claim.id"], name=op.f("fk_evidence_claim_id_claim"), ondelete="CASCADE"
@@ -417,10 +416,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_claim_subject_entity_id_claim_id"))
 
     op.drop_table("claim_subject")
-    with op.batch_alter_table("claim_status_change", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_claim_status_change_claim_id_id"))
-
-    op.drop_table("claim_status_change")
     with op.batch_alter_table("claim_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_claim_event_event_id_claim_id"))
 
@@ -465,6 +460,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_entity_kind"))
 
     op.drop_table("entity")
+    with op.batch_alter_table("claim_status_change", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_status_change_claim_key_id"))
+
+    op.drop_table("claim_status_change")
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_article_publisher"))
         batch_op.drop_index(batch_op.f("ix_article_published"))
