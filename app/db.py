@@ -1,6 +1,7 @@
 """Database engines, sessions and migrations."""
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Annotated, Any
 
 from alembic import command
@@ -8,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -65,15 +66,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@cache
+def code_head() -> str | None:
+    """The newest migration revision the code knows (read once: the scripts do not change)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """The database's current migration revision and the newest one the code knows."""
-    head = ScriptDirectory.from_config(
-        alembic_config(engine.url.render_as_string(False))
-    ).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    return current, head
-
-
-def has_tables(engine: Engine) -> bool:
-    return inspect(engine).has_table("article")
+    return current, code_head()

@@ -1,5 +1,6 @@
 """The API's few errors, and the one way they are rendered: RFC 9457 problem details."""
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("app")
 
 
 class APIError(Exception):
@@ -23,6 +25,12 @@ class APIError(Exception):
 
 class NotFound(APIError):
     status_code = 404
+
+
+class InvalidCursor(APIError):
+    """A well-formed cursor used on a list it was not issued for."""
+
+    status_code = 422
 
 
 def problem(request: Request, status: int, detail: str, **extra: Any) -> Response:
@@ -76,6 +84,12 @@ def install(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the server log, never to the client.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(request, 500, "internal error; the server log has the details")
+
     app.add_exception_handler(APIError, api_error)
+    app.add_exception_handler(Exception, internal_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -59,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "operations", "description": "Health checks."},
         ],
     )
-    app.state.settings = settings
     errors.install(app)
     for module in (articles, entities, events, claims, meta):
         app.include_router(module.router)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    tuple_,
 )
 
 from app.models import (
@@ -39,21 +40,28 @@ from app.models import (
 )
 
 Row = dict[str, Any]
-PageResult = tuple[list[Row], int | None]
+Key = tuple[int, ...]
+PageResult = tuple[list[Row], Key | None]
 
 DETAIL_LIMIT = 100
 
 
 def _page(
-    conn: Connection, stmt: Select[Any], key: ColumnElement[int], after: int | None, limit: int
-) -> tuple[list[Any], int | None]:
-    """Run ``stmt`` ordered by ``key`` after the cursor; return the rows and the next cursor."""
+    conn: Connection,
+    stmt: Select[Any],
+    keys: Sequence[ColumnElement[int]],
+    after: Key | None,
+    limit: int,
+) -> tuple[list[Any], Key | None]:
+    """Run ``stmt`` in ``keys`` order, after the cursor's key; return the rows and the next key."""
+    stmt = stmt.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(keys)))
     if after is not None:
-        stmt = stmt.where(key > after)
-    rows = list(conn.execute(stmt.order_by(key).limit(limit + 1)).all())
+        stmt = stmt.where(keys[0] > after[0] if len(keys) == 1 else tuple_(*keys) > tuple_(*after))
+    rows = list(conn.execute(stmt.order_by(*keys).limit(limit + 1)).all())
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, rows[-1]._mapping["_key"]
+        last = rows[-1]._mapping
+        return rows, tuple(last[f"_k{i}"] for i in range(len(keys)))
     return rows, None
 
 
@@ -83,9 +91,9 @@ def _by(rows: Iterable[Any], owner: str) -> dict[int, list[Any]]:
 # --- existence ---------------------------------------------------------------
 
 
-def exists(conn: Connection, table: Table, key: str) -> bool:
-    """Whether a row with this public id exists in ``table``."""
-    return conn.execute(select(table.c.id).where(table.c.key == key)).first() is not None
+def row_id(conn: Connection, table: Table, key: str) -> int | None:
+    """The integer key of the row with this public id in ``table``, or None."""
+    return conn.execute(select(table.c.id).where(table.c.key == key)).scalar_one_or_none()
 
 
 # --- articles ----------------------------------------------------------------
@@ -141,7 +149,7 @@ def list_articles(
     published_to: date | None = None,
     entity: str | None = None,
     q: str | None = None,
-    after: int | None = None,
+    after: Key | None = None,
     limit: int,
 ) -> PageResult:
     """Articles in ingest order, filtered by publisher, language, dates, entity or title."""
@@ -164,7 +172,7 @@ def list_articles(
         )
     if q:
         stmt = stmt.where(_contains(article_t.c.title, q))
-    rows, nxt = _page(conn, stmt, article_t.c.id, after, limit)
+    rows, nxt = _page(conn, stmt, [article_t.c.id], after, limit)
     return [_article(r) for r in rows], nxt
 
 
@@ -221,7 +229,7 @@ def list_entities(
     kind: Sequence[str] | None = None,
     article: str | None = None,
     q: str | None = None,
-    after: int | None = None,
+    after: Key | None = None,
     limit: int,
 ) -> PageResult:
     """Entities in the order first ingested, filtered by kind, article, or name/alias text."""
@@ -243,7 +251,7 @@ def list_entities(
                 entity_t.c.id.in_(select(alias_t.c.entity_id).where(_contains(alias_t.c.name, q))),
             )
         )
-    rows, nxt = _page(conn, stmt, entity_t.c.id, after, limit)
+    rows, nxt = _page(conn, stmt, [entity_t.c.id], after, limit)
     aliases = _aliases(conn, [r._key for r in rows])
     return [_entity(dict(r._mapping), aliases) for r in rows], nxt
 
@@ -253,7 +261,7 @@ def list_article_entities(
     article: str,
     *,
     kind: Sequence[str] | None = None,
-    after: int | None = None,
+    after: Key | None = None,
     limit: int,
 ) -> PageResult:
     """An article's entities in fact-file order, each with its mentions in that article."""
@@ -269,7 +277,7 @@ def list_article_entities(
     )
     if kind:
         stmt = stmt.where(entity_t.c.kind.in_(kind))
-    rows, nxt = _page(conn, stmt, article_entity_t.c.position, after, limit)
+    rows, nxt = _page(conn, stmt, [article_entity_t.c.position], after, limit)
     ids = [r.entity_id for r in rows]
     aliases = _aliases(conn, ids)
     mentions = _by(
@@ -313,12 +321,7 @@ def get_entity(conn: Connection, key: str) -> Row | None:
     return out
 
 
-def entity_pk(conn: Connection, key: str) -> int | None:
-    """The integer key of an entity, or None when there is no such entity."""
-    return conn.execute(select(entity_t.c.id).where(entity_t.c.key == key)).scalar_one_or_none()
-
-
-def list_mentions(conn: Connection, entity_id: int, *, after: int | None, limit: int) -> PageResult:
+def list_mentions(conn: Connection, entity_id: int, *, after: Key | None, limit: int) -> PageResult:
     """Every mention of an entity, by article and position."""
     stmt = (
         select(
@@ -331,7 +334,9 @@ def list_mentions(conn: Connection, entity_id: int, *, after: int | None, limit:
         .select_from(mention_t.join(article_t, article_t.c.id == mention_t.c.article_id))
         .where(mention_t.c.entity_id == entity_id)
     )
-    rows, nxt = _page(conn, stmt, mention_t.c.id, after, limit)
+    rows, nxt = _page(
+        conn, stmt, [mention_t.c.article_id, mention_t.c.start, mention_t.c.id], after, limit
+    )
     return [
         {"article": r.article, "start": r.start, "end": r.end, "exact": r.exact} for r in rows
     ], nxt
@@ -383,11 +388,6 @@ def _event_entity_filter(entity_id: Any) -> ColumnElement[bool]:
             select(participant_t.c.event_id).where(participant_t.c.entity_id == entity_id)
         ),
     )
-
-
-def _events(conn: Connection, stmt: Select[Any], after: int | None, limit: int) -> PageResult:
-    rows, nxt = _page(conn, stmt, event_t.c.id, after, limit)
-    return _event_rows(conn, rows), nxt
 
 
 def _event_select() -> Select[Any]:
@@ -477,10 +477,14 @@ def list_events(
     date_from: date | None = None,
     date_to: date | None = None,
     q: str | None = None,
-    after: int | None = None,
+    in_article_order: bool = False,
+    after: Key | None = None,
     limit: int,
 ) -> PageResult:
-    """Events in ingest order. A date window keeps events whose time span overlaps it."""
+    """Events in ingest order, or in fact-file order within one ``article``.
+
+    A date window keeps the events whose time span overlaps it.
+    """
     stmt = _event_select()
     if status:
         stmt = stmt.where(event_t.c.status.in_(status))
@@ -505,7 +509,9 @@ def list_events(
         )
     if q:
         stmt = stmt.where(_contains(event_t.c.summary, q))
-    return _events(conn, stmt, after, limit)
+    order = event_t.c.position if in_article_order and article is not None else event_t.c.id
+    rows, nxt = _page(conn, stmt, [order], after, limit)
+    return _event_rows(conn, rows), nxt
 
 
 def get_event(conn: Connection, key: str) -> Row | None:
@@ -618,10 +624,12 @@ def list_claims(
     published_from: date | None = None,
     published_to: date | None = None,
     q: str | None = None,
-    after: int | None = None,
+    in_article_order: bool = False,
+    after: Key | None = None,
     limit: int,
 ) -> PageResult:
-    """Claims in ingest order, filtered by status, kind, claimant, entity, event, article…"""
+    """Claims in ingest order, or in fact-file order within one ``article``; filtered by
+    status, kind, claimant, entity and role, event, article, publication date or text."""
     stmt = _claim_select()
     if status:
         stmt = stmt.where(claim_t.c.status.in_(status))
@@ -646,7 +654,8 @@ def list_claims(
         stmt = stmt.where(article_t.c.published <= published_to)
     if q:
         stmt = stmt.where(_contains(claim_t.c.text, q))
-    rows, nxt = _page(conn, stmt, claim_t.c.id, after, limit)
+    order = claim_t.c.position if in_article_order and article is not None else claim_t.c.id
+    rows, nxt = _page(conn, stmt, [order], after, limit)
     return _claim_rows(conn, rows), nxt
 
 
@@ -689,7 +698,7 @@ def get_claim(conn: Connection, key: str) -> Row | None:
         {"status": r.status, "rationale": r.rationale, "recorded_at": r.recorded_at}
         for r in conn.execute(
             select(history_t.c.status, history_t.c.rationale, history_t.c.recorded_at)
-            .where(history_t.c.claim_id == claim_id)
+            .where(history_t.c.claim_key == key)
             .order_by(history_t.c.id)
         )
     ]

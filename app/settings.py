@@ -1,4 +1,4 @@
-"""Typed settings, read from ``APP_*`` environment variables (and an optional env file)."""
+"""Typed settings, read from ``APP_*`` environment variables."""
 
 from functools import lru_cache
 from pathlib import Path

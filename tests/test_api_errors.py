@@ -224,16 +224,19 @@ def test_cursors_the_api_did_not_issue_are_422(lenient: TestClient) -> None:
         "x" * 201,
         cursor(b"not json"),
         cursor([1]),
-        cursor({"before": 1}),
-        cursor({"after": -1}),
-        cursor({"after": True}),
-        cursor({"after": "3"}),
-        cursor({"after": 1.5}),
+        cursor({"after": 1}),
+        cursor(["claims"]),
+        cursor(["claims", -1]),
+        cursor(["claims", True]),
+        cursor(["claims", "3"]),
+        cursor(["claims", 1.5]),
+        cursor(["claims", 2**31]),
+        cursor(["mentions", 1]),
     ]
     for value in bad:
         body = problem(lenient.get("/claims", params={"cursor": value}), 422)
         assert names(body) == ["cursor"], value
-    good = lenient.get("/claims", params={"cursor": cursor({"after": 1}), "limit": "1"})
+    good = lenient.get("/claims", params={"cursor": cursor(["claims", 1]), "limit": "1"})
     assert good.status_code == 200
     assert (
         good.json()["items"][0]["id"] == f"{SEED_ARTICLE}.embassy-asked-mfa-to-facilitate-meeting"
@@ -326,7 +329,8 @@ def test_arbitrary_parameters_never_answer_500(
 def test_arbitrary_ids_never_answer_500(lenient: TestClient, key: str) -> None:
     for resource in ("claims", "events", "entities", "articles"):
         response = lenient.get(f"/{resource}/{quote(key, safe='')}")
-        assert response.status_code in (200, 404), (resource, key, response.text)
+        # 422 for ids the API refuses outright (NUL characters); never a 500.
+        assert response.status_code in (200, 404, 422), (resource, key, response.text)
 
 
 # --- health and the published schema ----------------------------------------

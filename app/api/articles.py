@@ -1,16 +1,22 @@
 """Articles: the exact text every anchor points into, and the facts taken from each."""
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import Connection
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page, require
 from app.api.examples import example
-from app.api.filters import ClaimFilters, EntityId, EntityKinds, EventFilters, Text, values
+from app.api.filters import (
+    ArticleFilters,
+    ClaimFilters,
+    EntityId,
+    EntityKinds,
+    EventFilters,
+    PathId,
+    values,
+)
 from app.db import SessionDep
 from app.errors import NotFound
 from app.models import article_t
@@ -21,50 +27,24 @@ router = APIRouter(
 )
 
 
-def _require(conn: Connection, article_id: str) -> None:
-    if not queries.exists(conn, article_t, article_id):
-        raise NotFound(f"no article with id {article_id!r}")
-
-
 @router.get("", response_model=Page[ArticleSummary], responses=example("list_articles"))
 def list_articles(
     request: Request,
     session: SessionDep,
     paging: PageDep,
-    publisher: Annotated[
-        str | None, Query(max_length=200, description="Publisher, exactly.")
-    ] = None,
-    language: Annotated[
-        str | None, Query(max_length=35, description="Language tag, e.g. `en`.")
-    ] = None,
-    published_from: Annotated[
-        dt.date | None, Query(description="Published on or after (ISO 8601).")
-    ] = None,
-    published_to: Annotated[
-        dt.date | None, Query(description="Published on or before (ISO 8601).")
-    ] = None,
-    entity: EntityId = None,
-    q: Text = None,
+    filters: Annotated[ArticleFilters, Depends()],
 ) -> Response:
     """List articles in ingest order; filter by publisher, language, date, entity or title."""
-    items, nxt = queries.list_articles(
-        session.connection(),
-        publisher=publisher,
-        language=language,
-        published_from=published_from,
-        published_to=published_to,
-        entity=entity,
-        q=q,
-        after=paging.after,
-        limit=paging.limit,
+    result = queries.list_articles(
+        session.connection(), **filters.kwargs, after=paging.after("articles"), limit=paging.limit
     )
-    return page(request, items, paging, nxt)
+    return page(request, "articles", result, paging)
 
 
 @router.get(
     "/{article_id}", response_model=ArticleDetail, responses={**example("get_article"), **NOT_FOUND}
 )
-def get_article(article_id: str, session: SessionDep) -> Response:
+def get_article(article_id: PathId, session: SessionDep) -> Response:
     """One article with its full text, exactly as received, and how many facts it holds."""
     article = queries.get_article(session.connection(), article_id)
     if article is None:
@@ -79,18 +59,22 @@ def get_article(article_id: str, session: SessionDep) -> Response:
 )
 def article_entities(
     request: Request,
-    article_id: str,
+    article_id: PathId,
     session: SessionDep,
     paging: PageDep,
     kind: EntityKinds = None,
 ) -> Response:
     """The entities the article names, in fact-file order, each with its mentions here."""
     conn = session.connection()
-    _require(conn, article_id)
-    items, nxt = queries.list_article_entities(
-        conn, article_id, kind=values(kind), after=paging.after, limit=paging.limit
+    require(conn, article_t, article_id, "article")
+    result = queries.list_article_entities(
+        conn,
+        article_id,
+        kind=values(kind),
+        after=paging.after("article-entities"),
+        limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "article-entities", result, paging)
 
 
 @router.get(
@@ -100,29 +84,25 @@ def article_entities(
 )
 def article_events(
     request: Request,
-    article_id: str,
+    article_id: PathId,
     session: SessionDep,
     paging: PageDep,
     filters: Annotated[EventFilters, Depends()],
     entity: EntityId = None,
 ) -> Response:
-    """The article's events, in ingest order."""
+    """The article's events, in fact-file order."""
     conn = session.connection()
-    _require(conn, article_id)
-    items, nxt = queries.list_events(
+    require(conn, article_t, article_id, "article")
+    result = queries.list_events(
         conn,
+        **filters.kwargs,
         article=article_id,
         entity=entity,
-        status=filters.status,
-        kind=filters.kind,
-        modality=filters.modality,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        q=filters.q,
-        after=paging.after,
+        in_article_order=True,
+        after=paging.after("article-events"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "article-events", result, paging)
 
 
 @router.get(
@@ -132,24 +112,22 @@ def article_events(
 )
 def article_claims(
     request: Request,
-    article_id: str,
+    article_id: PathId,
     session: SessionDep,
     paging: PageDep,
     filters: Annotated[ClaimFilters, Depends()],
     entity: EntityId = None,
 ) -> Response:
-    """The article's claims, in ingest order."""
+    """The article's claims, in fact-file order."""
     conn = session.connection()
-    _require(conn, article_id)
-    items, nxt = queries.list_claims(
+    require(conn, article_t, article_id, "article")
+    result = queries.list_claims(
         conn,
+        **filters.kwargs,
         article=article_id,
         entity=entity,
-        status=filters.status,
-        kind=filters.kind,
-        claimant=filters.claimant,
-        q=filters.q,
-        after=paging.after,
+        in_article_order=True,
+        after=paging.after("article-claims"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "article-claims", result, paging)

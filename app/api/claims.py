@@ -1,15 +1,14 @@
 """Claims: what was claimed, by whom, and how far it has been verified."""
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
 from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
-from app.api.filters import ArticleId, ClaimFilters, EntityId, Role
+from app.api.filters import ArticleId, ClaimFilters, EntityId, EventId, PathId, Role
 from app.db import SessionDep
 from app.errors import NotFound
 from app.schemas import ClaimDetail, ClaimOut, Page
@@ -27,40 +26,27 @@ def list_claims(
     filters: Annotated[ClaimFilters, Depends()],
     entity: EntityId = None,
     role: Role = "any",
-    event: Annotated[str | None, Query(max_length=400, description="Event id.")] = None,
+    event: EventId = None,
     article: ArticleId = None,
-    published_from: Annotated[
-        dt.date | None, Query(description="Article published on or after.")
-    ] = None,
-    published_to: Annotated[
-        dt.date | None, Query(description="Article published on or before.")
-    ] = None,
 ) -> Response:
     """List claims, oldest first; filter by status, kind, claimant, entity, article, text…"""
-    items, nxt = queries.list_claims(
+    result = queries.list_claims(
         session.connection(),
-        status=filters.status,
-        kind=filters.kind,
-        claimant=filters.claimant,
+        **filters.kwargs,
         entity=entity,
         role=role,
         event=event,
         article=article,
-        published_from=published_from,
-        published_to=published_to,
-        q=filters.q,
-        after=paging.after,
+        after=paging.after("claims"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "claims", result, paging)
 
 
 @router.get(
-    "/{claim_id}",
-    response_model=ClaimDetail,
-    responses={**example("get_claim"), **NOT_FOUND},
+    "/{claim_id}", response_model=ClaimDetail, responses={**example("get_claim"), **NOT_FOUND}
 )
-def get_claim(claim_id: str, session: SessionDep) -> Response:
+def get_claim(claim_id: PathId, session: SessionDep) -> Response:
     """One claim with its claimant, subjects, anchors, evidence and full status history."""
     claim = queries.get_claim(session.connection(), claim_id)
     if claim is None:

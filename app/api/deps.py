@@ -2,18 +2,22 @@
 
 import base64
 import binascii
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine, Sequence
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
+from sqlalchemy import Connection, Table
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 
-from app.errors import PROBLEM_JSON
+from app import queries
+from app.errors import PROBLEM_JSON, APIError, InvalidCursor, NotFound
 from app.schemas import Problem
 
 
@@ -40,21 +44,31 @@ class JSONResponse(_StarletteJSONResponse):
         return orjson.dumps(content)
 
 
-def encode_cursor(key: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"after": key})).decode().rstrip("=")
+# A cursor names the list it belongs to and the sort key of the last row it saw, so
+# a cursor from one list is refused by another instead of giving a wrong page.
+CURSOR_ARITY = {"mentions": 3}
+MAX_KEY = 2**31 - 1  # keys are 32-bit integers on PostgreSQL
 
 
-MAX_KEY = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
+def encode_cursor(scope: str, key: Sequence[int]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([scope, *key])).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
-    """The key a cursor points after. Raises ValueError for anything this API did not issue."""
+def decode_cursor(cursor: str) -> tuple[str, tuple[int, ...]]:
+    """The list a cursor belongs to and the key it points after.
+
+    Raises ValueError for anything this API did not issue.
+    """
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key = data["after"]
-        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= MAX_KEY:
-            return key
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        if isinstance(data, list) and data and isinstance(data[0], str):
+            scope, key = data[0], tuple(data[1:])
+            valid = all(
+                isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= MAX_KEY for k in key
+            )
+            if valid and len(key) == CURSOR_ARITY.get(scope, 1):
+                return scope, key
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         pass
     raise ValueError("not a cursor this API issued; use the `next_cursor` of a page")
 
@@ -83,17 +97,29 @@ class PageParams:
         ] = None,
     ) -> None:
         self.limit = limit
-        self.after = decode_cursor(cursor) if cursor else None
+        self._cursor = decode_cursor(cursor) if cursor else None
+
+    def after(self, scope: str) -> tuple[int, ...] | None:
+        """The key to start after, for the list called ``scope``."""
+        if self._cursor is None:
+            return None
+        if self._cursor[0] != scope:
+            raise InvalidCursor("cursor: this cursor belongs to another list")
+        return self._cursor[1]
 
 
 PageDep = Annotated[PageParams, Depends()]
 
 
 def page(
-    request: Request, items: list[dict[str, Any]], params: PageParams, next_key: int | None
+    request: Request,
+    scope: str,
+    result: tuple[list[dict[str, Any]], tuple[int, ...] | None],
+    params: PageParams,
 ) -> JSONResponse:
     """Render one page with its `next` link (also sent as `Link: <…>; rel="next"`)."""
-    next_cursor = encode_cursor(next_key) if next_key is not None else None
+    items, next_key = result
+    next_cursor = encode_cursor(scope, next_key) if next_key is not None else None
     next_url = None
     headers = {}
     if next_cursor is not None:
@@ -103,41 +129,74 @@ def page(
     return JSONResponse(body, headers=headers)
 
 
-def _query_names(dependant: Any) -> frozenset[str]:
-    names = {p.alias for p in dependant.query_params}
+def require(conn: Connection, table: Table, key: str, what: str) -> int:
+    """The integer key of the row with public id ``key``; 404 when there is none."""
+    pk = queries.row_id(conn, table, key)
+    if pk is None:
+        raise NotFound(f"no {what} with id {key!r}")
+    return pk
+
+
+def _query_fields(dependant: Any) -> dict[str, Any]:
+    fields = {p.alias: p for p in dependant.query_params}
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return frozenset(names)
+        fields.update(_query_fields(sub))
+    return fields
+
+
+def _repeatable(field: Any) -> bool:
+    annotation = field.field_info.annotation
+    members = (
+        get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    )
+    return any(get_origin(m) is list for m in members)
 
 
 class StrictQueryRoute(APIRoute):
-    """A route that refuses query parameters it does not declare.
+    """A route that refuses query parameters it does not declare, or repeats of single ones.
 
-    A misspelt filter must not silently return everything. Unknown parameters are
-    reported as validation errors, together with any invalid value.
+    A misspelt filter must not silently return everything, and `?entity=a&entity=b`
+    must not silently mean `b`. These are reported as validation errors, together
+    with any invalid value: the handler still runs to collect those, which costs its
+    queries on a request that is refused anyway, and only then.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = _query_names(self.dependant)
-        accepted = ", ".join(sorted(allowed)) or "none"
+        fields = _query_fields(self.dependant)
+        single = frozenset(name for name, field in fields.items() if not _repeatable(field))
+        accepted = ", ".join(sorted(fields)) or "none"
+
+        def problems(request: Request) -> list[dict[str, Any]]:
+            found = []
+            for name in sorted(set(request.query_params)):
+                given = request.query_params.getlist(name)
+                if name not in fields:
+                    msg = f"unknown parameter; this route accepts: {accepted}"
+                elif name in single and len(given) > 1:
+                    msg = f"given {len(given)} times; it takes one value"
+                else:
+                    continue
+                found.append(
+                    {
+                        "type": "query_parameter",
+                        "loc": ("query", name),
+                        "msg": msg,
+                        "input": given[-1],
+                    }
+                )
+            return found
 
         async def strict_handler(request: Request) -> Response:
-            unknown = [
-                {
-                    "type": "unknown_parameter",
-                    "loc": ("query", name),
-                    "msg": f"unknown parameter; this route accepts: {accepted}",
-                    "input": request.query_params[name],
-                }
-                for name in sorted(set(request.query_params) - allowed)
-            ]
-            if not unknown:
+            refused = problems(request)
+            if not refused:
                 return await handler(request)
             try:
                 await handler(request)
             except RequestValidationError as exc:
-                raise RequestValidationError([*unknown, *exc.errors()]) from None
-            raise RequestValidationError(unknown)
+                raise RequestValidationError([*refused, *exc.errors()]) from None
+            except (APIError, HTTPException):
+                pass  # a 404 for an id is less useful than the parameter problem
+            raise RequestValidationError(refused)
 
         return strict_handler

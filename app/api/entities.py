@@ -3,27 +3,29 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Connection
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
+from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page, require
 from app.api.examples import example
-from app.api.filters import ArticleId, ClaimFilters, EntityKinds, EventFilters, Role, Text, values
+from app.api.filters import (
+    ArticleId,
+    ClaimFilters,
+    EntityKinds,
+    EventFilters,
+    PathId,
+    Role,
+    Text,
+    values,
+)
 from app.db import SessionDep
 from app.errors import NotFound
+from app.models import entity_t
 from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
 
 router = APIRouter(
     prefix="/entities", tags=["entities"], route_class=StrictQueryRoute, responses=INVALID
 )
-
-
-def _require(conn: Connection, entity_id: str) -> int:
-    pk = queries.entity_pk(conn, entity_id)
-    if pk is None:
-        raise NotFound(f"no entity with id {entity_id!r}")
-    return pk
 
 
 @router.get("", response_model=Page[EntitySummary], responses=example("list_entities"))
@@ -36,21 +38,21 @@ def list_entities(
     q: Text = None,
 ) -> Response:
     """List entities in the order first ingested; filter by kind, article, name or alias."""
-    items, nxt = queries.list_entities(
+    result = queries.list_entities(
         session.connection(),
         kind=values(kind),
         article=article,
         q=q,
-        after=paging.after,
+        after=paging.after("entities"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "entities", result, paging)
 
 
 @router.get(
     "/{entity_id}", response_model=EntityDetail, responses={**example("get_entity"), **NOT_FOUND}
 )
-def get_entity(entity_id: str, session: SessionDep) -> Response:
+def get_entity(entity_id: PathId, session: SessionDep) -> Response:
     """One entity with its aliases, external ids, first mentions, relations and fact counts."""
     entity = queries.get_entity(session.connection(), entity_id)
     if entity is None:
@@ -64,14 +66,13 @@ def get_entity(entity_id: str, session: SessionDep) -> Response:
     responses={**example("entity_mentions"), **NOT_FOUND},
 )
 def entity_mentions(
-    request: Request, entity_id: str, session: SessionDep, paging: PageDep
+    request: Request, entity_id: PathId, session: SessionDep, paging: PageDep
 ) -> Response:
-    """Every place any article names the entity, with offsets and the words as written."""
+    """Every place any article names the entity, by article and position, as written."""
     conn = session.connection()
-    items, nxt = queries.list_mentions(
-        conn, _require(conn, entity_id), after=paging.after, limit=paging.limit
-    )
-    return page(request, items, paging, nxt)
+    pk = require(conn, entity_t, entity_id, "entity")
+    result = queries.list_mentions(conn, pk, after=paging.after("mentions"), limit=paging.limit)
+    return page(request, "mentions", result, paging)
 
 
 @router.get(
@@ -81,27 +82,24 @@ def entity_mentions(
 )
 def entity_claims(
     request: Request,
-    entity_id: str,
+    entity_id: PathId,
     session: SessionDep,
     paging: PageDep,
     filters: Annotated[ClaimFilters, Depends()],
     role: Role = "any",
 ) -> Response:
-    """Claims the entity makes or is the subject of."""
+    """Claims the entity makes or is the subject of, oldest first."""
     conn = session.connection()
-    _require(conn, entity_id)
-    items, nxt = queries.list_claims(
+    require(conn, entity_t, entity_id, "entity")
+    result = queries.list_claims(
         conn,
+        **filters.kwargs,
         entity=entity_id,
         role=role,
-        status=filters.status,
-        kind=filters.kind,
-        claimant=filters.claimant,
-        q=filters.q,
-        after=paging.after,
+        after=paging.after("claims"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "claims", result, paging)
 
 
 @router.get(
@@ -111,24 +109,15 @@ def entity_claims(
 )
 def entity_events(
     request: Request,
-    entity_id: str,
+    entity_id: PathId,
     session: SessionDep,
     paging: PageDep,
     filters: Annotated[EventFilters, Depends()],
 ) -> Response:
-    """Events the entity takes part in or that happen at the place it names."""
+    """Events the entity takes part in or that happen at the place it names, oldest first."""
     conn = session.connection()
-    _require(conn, entity_id)
-    items, nxt = queries.list_events(
-        conn,
-        entity=entity_id,
-        status=filters.status,
-        kind=filters.kind,
-        modality=filters.modality,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        q=filters.q,
-        after=paging.after,
-        limit=paging.limit,
+    require(conn, entity_t, entity_id, "entity")
+    result = queries.list_events(
+        conn, **filters.kwargs, entity=entity_id, after=paging.after("events"), limit=paging.limit
     )
-    return page(request, items, paging, nxt)
+    return page(request, "events", result, paging)

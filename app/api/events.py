@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app import queries
 from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
-from app.api.filters import ArticleId, EntityId, EventFilters
+from app.api.filters import ArticleId, EntityId, EventFilters, PathId
 from app.db import SessionDep
 from app.errors import NotFound
 from app.schemas import EventDetail, EventOut, Page
@@ -28,26 +28,21 @@ def list_events(
     article: ArticleId = None,
 ) -> Response:
     """List events, oldest first; filter by status, kind, modality, entity, date window…"""
-    items, nxt = queries.list_events(
+    result = queries.list_events(
         session.connection(),
-        status=filters.status,
-        kind=filters.kind,
-        modality=filters.modality,
+        **filters.kwargs,
         entity=entity,
         article=article,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        q=filters.q,
-        after=paging.after,
+        after=paging.after("events"),
         limit=paging.limit,
     )
-    return page(request, items, paging, nxt)
+    return page(request, "events", result, paging)
 
 
 @router.get(
     "/{event_id}", response_model=EventDetail, responses={**example("get_event"), **NOT_FOUND}
 )
-def get_event(event_id: str, session: SessionDep) -> Response:
+def get_event(event_id: PathId, session: SessionDep) -> Response:
     """One event with its time, place, participants, anchors and the claims about it."""
     event = queries.get_event(session.connection(), event_id)
     if event is None:

@@ -1,7 +1,7 @@
 """Response examples for the OpenAPI document: real responses of the seed article.
 
-``examples.json`` is written by ``python -m app.api.examples`` against a database
-holding only the seed, and a test checks it still matches what the API answers.
+``examples.json`` holds them; ``tests/test_openapi.py`` checks it still matches what
+the API answers on the seed, and rewrites it when run with ``UPDATE_EXAMPLES=1``.
 """
 
 from functools import cache

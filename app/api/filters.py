@@ -1,84 +1,64 @@
-"""Query-string filters shared by the routes that list the same resource."""
+"""Query-string parameters shared by the routes that list the same resource.
+
+Every text parameter refuses NUL characters (SQLite ends a LIKE pattern there and
+PostgreSQL refuses them), ids refuse the empty string, and dates must be written
+YYYY-MM-DD: a filter either means what it says or is a 422.
+"""
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from fastapi import Query
-from pydantic import AfterValidator
+from fastapi import Path, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BeforeValidator
 
 from app.models import ClaimKind, EntityKind, EventKind, EventModality, VerificationStatus
 
 
 def _no_nul(value: str | None) -> str | None:
-    # SQLite ends a LIKE pattern at NUL, which would turn the filter into "match all".
     if value is not None and "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+def _id(description: str) -> Any:
+    return Query(min_length=1, max_length=400, description=description)
+
+
+PathId = Annotated[
+    str, Path(min_length=1, max_length=400, description="Public id."), AfterValidator(_no_nul)
+]
 Text = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Case-insensitive substring of the text."),
     AfterValidator(_no_nul),
 ]
-EntityId = Annotated[str | None, Query(max_length=200, description="Entity id.")]
-ArticleId = Annotated[str | None, Query(max_length=200, description="Article id.")]
+EntityId = Annotated[str | None, _id("Entity id."), AfterValidator(_no_nul)]
+ArticleId = Annotated[str | None, _id("Article id."), AfterValidator(_no_nul)]
+ClaimantId = Annotated[str | None, _id("Entity id of the claimant."), AfterValidator(_no_nul)]
+EventId = Annotated[str | None, _id("Event id."), AfterValidator(_no_nul)]
 
 
-class ClaimFilters:
-    """Filters for claim lists. Repeat `status` or `kind` to match any of several values."""
-
-    def __init__(
-        self,
-        status: Annotated[
-            list[VerificationStatus] | None, Query(description="Verification status (repeatable).")
-        ] = None,
-        kind: Annotated[
-            list[ClaimKind] | None, Query(description="Claim kind (repeatable).")
-        ] = None,
-        claimant: Annotated[
-            str | None, Query(max_length=200, description="Entity id of the claimant.")
-        ] = None,
-        q: Text = None,
-    ) -> None:
-        self.status = [s.value for s in status] if status else None
-        self.kind = [k.value for k in kind] if kind else None
-        self.claimant = claimant
-        self.q = q
+def _date(description: str) -> Any:
+    return Query(description=f"{description} (YYYY-MM-DD).")
 
 
-class EventFilters:
-    """Filters for event lists. A date window keeps events whose time overlaps it."""
+DateFrom = Annotated[dt.date | None, _date("From this day on"), BeforeValidator(_iso_date)]
+DateTo = Annotated[dt.date | None, _date("Up to this day"), BeforeValidator(_iso_date)]
 
-    def __init__(
-        self,
-        status: Annotated[
-            list[VerificationStatus] | None, Query(description="Verification status (repeatable).")
-        ] = None,
-        kind: Annotated[
-            list[EventKind] | None, Query(description="Event kind (repeatable).")
-        ] = None,
-        modality: Annotated[
-            list[EventModality] | None,
-            Query(description="occurred, planned, proposed, requested, conditional (repeatable)."),
-        ] = None,
-        date_from: Annotated[
-            dt.date | None,
-            Query(description="Events whose time reaches this day or later (ISO 8601)."),
-        ] = None,
-        date_to: Annotated[
-            dt.date | None, Query(description="Events whose time starts on this day or earlier.")
-        ] = None,
-        q: Text = None,
-    ) -> None:
-        self.status = [s.value for s in status] if status else None
-        self.kind = [k.value for k in kind] if kind else None
-        self.modality = [m.value for m in modality] if modality else None
-        self.date_from = date_from
-        self.date_to = date_to
-        self.q = q
-
-
+Statuses = Annotated[
+    list[VerificationStatus] | None, Query(description="Verification status (repeatable).")
+]
 EntityKinds = Annotated[list[EntityKind] | None, Query(description="Entity kind (repeatable).")]
 Role = Annotated[
     Literal["any", "claimant", "subject"],
@@ -86,5 +66,118 @@ Role = Annotated[
 ]
 
 
-def values(kinds: list[EntityKind] | None) -> list[str] | None:
-    return [k.value for k in kinds] if kinds else None
+def _window(first: str, last: str, start: dt.date | None, end: dt.date | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", last),
+                    "msg": f"must not be before {first} ({start.isoformat()})",
+                    "input": end.isoformat(),
+                }
+            ]
+        )
+
+
+def values(items: list[Any] | None) -> list[str] | None:
+    """Enum members as the strings stored in the database; None when not filtering."""
+    return [item.value for item in items] if items else None
+
+
+class ClaimFilters:
+    """Filters for claim lists. Repeat `status` or `kind` to match any of several values."""
+
+    def __init__(
+        self,
+        status: Statuses = None,
+        kind: Annotated[
+            list[ClaimKind] | None, Query(description="Claim kind (repeatable).")
+        ] = None,
+        claimant: ClaimantId = None,
+        published_from: Annotated[
+            dt.date | None, _date("Article published on or after"), BeforeValidator(_iso_date)
+        ] = None,
+        published_to: Annotated[
+            dt.date | None, _date("Article published on or before"), BeforeValidator(_iso_date)
+        ] = None,
+        q: Text = None,
+    ) -> None:
+        _window("published_from", "published_to", published_from, published_to)
+        self.kwargs: dict[str, Any] = {
+            "status": values(status),
+            "kind": values(kind),
+            "claimant": claimant,
+            "published_from": published_from,
+            "published_to": published_to,
+            "q": q,
+        }
+
+
+class EventFilters:
+    """Filters for event lists. A date window keeps the events whose time overlaps it."""
+
+    def __init__(
+        self,
+        status: Statuses = None,
+        kind: Annotated[
+            list[EventKind] | None, Query(description="Event kind (repeatable).")
+        ] = None,
+        modality: Annotated[
+            list[EventModality] | None,
+            Query(description="occurred, planned, proposed, requested, conditional (repeatable)."),
+        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        q: Text = None,
+    ) -> None:
+        _window("date_from", "date_to", date_from, date_to)
+        self.kwargs: dict[str, Any] = {
+            "status": values(status),
+            "kind": values(kind),
+            "modality": values(modality),
+            "date_from": date_from,
+            "date_to": date_to,
+            "q": q,
+        }
+
+
+class ArticleFilters:
+    """Filters for the article list."""
+
+    def __init__(
+        self,
+        publisher: Annotated[
+            str | None,
+            Query(min_length=1, max_length=200, description="Publisher, exactly."),
+            AfterValidator(_no_nul),
+        ] = None,
+        language: Annotated[
+            str | None,
+            Query(min_length=1, max_length=35, description="Language tag, e.g. `en`."),
+            AfterValidator(_no_nul),
+        ] = None,
+        published_from: Annotated[
+            dt.date | None, _date("Published on or after"), BeforeValidator(_iso_date)
+        ] = None,
+        published_to: Annotated[
+            dt.date | None, _date("Published on or before"), BeforeValidator(_iso_date)
+        ] = None,
+        entity: EntityId = None,
+        q: Annotated[
+            str | None,
+            Query(
+                min_length=1, max_length=200, description="Case-insensitive substring of the title."
+            ),
+            AfterValidator(_no_nul),
+        ] = None,
+    ) -> None:
+        _window("published_from", "published_to", published_from, published_to)
+        self.kwargs: dict[str, Any] = {
+            "publisher": publisher,
+            "language": language,
+            "published_from": published_from,
+            "published_to": published_to,
+            "entity": entity,
+            "q": q,
+        }
