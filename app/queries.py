@@ -311,6 +311,11 @@ def get_entity(conn: Connection, key: str) -> Row | None:
         select(func.count()).select_from(mention_t).where(mention_t.c.entity_id == entity_id)
     ).scalar_one()
     out["mentions"] = list_mentions(conn, entity_id, after=None, limit=DETAIL_LIMIT)[0]
+    out["relation_count"] = conn.execute(
+        select(func.count())
+        .select_from(relation_t)
+        .where(or_(relation_t.c.subject_id == entity_id, relation_t.c.object_id == entity_id))
+    ).scalar_one()
     out["relations"] = _relations(conn, entity_id)
     out["claim_count"] = conn.execute(
         select(func.count()).select_from(claim_t).where(_claim_entity_filter(entity_id, "any"))

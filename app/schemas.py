@@ -98,6 +98,7 @@ class EntityDetail(EntitySummary):
     mentions: list[Mention] = Field(
         description="The first 100 mentions; page through all of them at /entities/{id}/mentions."
     )
+    relation_count: int
     relations: list[RelationOut] = Field(description="Relations with this entity, first 100.")
     claim_count: int = Field(description="Claims it makes or is the subject of.")
     event_count: int = Field(description="Events it takes part in or is the location of.")
