@@ -13,9 +13,8 @@ from fastapi.testclient import TestClient
 from app.errors import PROBLEM_JSON
 from app.schemas import ClaimDetail, ClaimOut, Page, StatusInfo
 from tests.conftest import DATA, SEED_ARTICLE, SEED_FILE, Ingest
+from tests.seed import FACTS, TEXT, get_json
 
-FACTS: dict[str, Any] = json.loads(SEED_FILE.read_text("utf-8"))
-TEXT = (DATA / FACTS["article"]["text_file"]).read_bytes().decode("utf-8")
 CLAIMS: dict[str, dict[str, Any]] = {c["id"]: c for c in FACTS["claims"]}
 HEDGE = "no response had been received at the time of publication"
 MEETING_REQUEST = [
@@ -24,12 +23,6 @@ MEETING_REQUEST = [
     "russian-side-asks-for-a-date",
     "russian-side-suggested-dates",
 ]
-
-
-def get_json(client: TestClient, url: str, params: Any = None, status: int = 200) -> Any:
-    response = client.get(url, params=params)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def cid(local_id: str) -> str:

@@ -1,45 +1,15 @@
 """GET /entities, /entities/{id} and each entity's mentions, claims and events."""
 
-import json
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from app.errors import PROBLEM_JSON
 from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
-from tests.conftest import DATA, SEED_ARTICLE, SEED_FILE
+from tests.conftest import SEED_ARTICLE
+from tests.seed import FACTS, TEXT, get_json, local, resolve
 
-FACTS: dict[str, Any] = json.loads(SEED_FILE.read_text("utf-8"))
-TEXT = (DATA / FACTS["article"]["text_file"]).read_bytes().decode("utf-8")
 ENTITIES: dict[str, dict[str, Any]] = {e["id"]: e for e in FACTS["entities"]}
-
-
-def get_json(client: TestClient, url: str, params: Any = None, status: int = 200) -> Any:
-    response = client.get(url, params=params)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def local(key: str) -> str:
-    article, _, rest = key.partition(".")
-    assert article == SEED_ARTICLE
-    return rest
-
-
-def nth(text: str, quote: str, occurrence: int = 1) -> int:
-    start = -1
-    for _ in range(occurrence):
-        start = text.find(quote, start + 1)
-        assert start != -1, quote
-    return start
-
-
-def resolve(quote: str | dict[str, Any]) -> tuple[int, int, str]:
-    words, occurrence = (
-        (quote, 1) if isinstance(quote, str) else (quote["quote"], quote.get("occurrence", 1))
-    )
-    start = nth(TEXT, words, occurrence)
-    return start, start + len(words), words
 
 
 def matches(entity: dict[str, Any], q: str) -> bool:

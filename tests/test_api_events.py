@@ -1,7 +1,6 @@
 """GET /events and /events/{id}: filters, date windows, time with precision, participants."""
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -9,18 +8,11 @@ from fastapi.testclient import TestClient
 
 from app.errors import PROBLEM_JSON
 from app.schemas import EventDetail, EventOut, Page
-from tests.conftest import DATA, SEED_ARTICLE, SEED_FILE, Ingest, minimal_doc, write_doc
+from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
+from tests.seed import FACTS, TEXT, get_json
 
-FACTS: dict[str, Any] = json.loads(SEED_FILE.read_text("utf-8"))
-TEXT = (DATA / FACTS["article"]["text_file"]).read_bytes().decode("utf-8")
 EVENTS: dict[str, dict[str, Any]] = {e["id"]: e for e in FACTS["events"]}
 OTHER = "other-article"
-
-
-def get_json(client: TestClient, url: str, params: Any = None, status: int = 200) -> Any:
-    response = client.get(url, params=params)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def eid(local_id: str, article: str = SEED_ARTICLE) -> str:
