@@ -27,12 +27,6 @@ class NotFound(APIError):
     status_code = 404
 
 
-class InvalidCursor(APIError):
-    """A well-formed cursor used on a list it was not issued for."""
-
-    status_code = 422
-
-
 def problem(request: Request, status: int, detail: str, **extra: Any) -> Response:
     body = {
         "type": "about:blank",

@@ -189,7 +189,7 @@ class Article(SQLModel, table=True):
     title: str
     text: str
     url: str | None = None
-    publisher: str | None = Field(default=None, index=True)
+    publisher: str | None = Field(default=None, max_length=200, index=True)
     published: dt.date | None = Field(default=None, index=True)
     language: str | None = Field(default=None, max_length=35, index=True)
     sha256: str = Field(max_length=64)
@@ -204,7 +204,7 @@ class Entity(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
-    name: str = Field(index=True)
+    name: str
     kind: str = Field(max_length=40, index=True)
     description: str | None = None
     external_ids: dict[str, str] | None = _json()
@@ -237,7 +237,7 @@ class EntityAlias(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = _fk("entity.id")
     article_id: int = _fk("article.id", index=True)
-    name: str = Field(index=True)
+    name: str
     language: str | None = Field(default=None, max_length=35)
 
 
@@ -246,7 +246,8 @@ class Mention(SQLModel, table=True):
 
     __tablename__ = "mention"
     __table_args__ = (
-        Index(None, "entity_id", "article_id", "start"),
+        # One row per place an article names an entity; also the key mentions page by.
+        Index(None, "entity_id", "article_id", "start", "end", unique=True),
         Index(None, "article_id", "start"),
     )
 

@@ -340,7 +340,7 @@ def list_mentions(conn: Connection, entity_id: int, *, after: Key | None, limit:
         .where(mention_t.c.entity_id == entity_id)
     )
     rows, nxt = _page(
-        conn, stmt, [mention_t.c.article_id, mention_t.c.start, mention_t.c.id], after, limit
+        conn, stmt, [mention_t.c.article_id, mention_t.c.start, mention_t.c.end], after, limit
     )
     return [
         {"article": r.article, "start": r.start, "end": r.end, "exact": r.exact} for r in rows

@@ -66,12 +66,47 @@ def _pages(client: TestClient, url: str) -> Iterator[dict[str, Any]]:
 
 
 def test_a_cursor_only_works_on_the_list_that_issued_it(client: TestClient) -> None:
-    body = client.get(f"/articles/{SEED_ARTICLE}/entities?limit=1").json()
-    response = client.get("/claims", params={"cursor": body["next_cursor"]})
-    assert response.status_code == 422
-    assert response.json()["detail"] == "cursor: this cursor belongs to another list"
-    forged = base64.urlsafe_b64encode(json.dumps(["claims", 2**31]).encode()).decode()
+    cursor = client.get("/claims?status=pending&limit=1").json()["next_cursor"]
+    assert (
+        client.get(
+            "/claims", params={"status": "pending", "cursor": cursor, "limit": 3}
+        ).status_code
+        == 200
+    )
+    for url in (
+        "/claims",
+        "/claims?status=confirmed",
+        f"/articles/{SEED_ARTICLE}/claims",
+        "/entities",
+    ):
+        errors = _errors(client.get(url, params={"cursor": cursor}))
+        assert errors == [("cursor", "this cursor belongs to another list, or to other filters")]
+    forged = base64.urlsafe_b64encode(json.dumps(["x", 2**31]).encode()).decode()
     assert _errors(client.get("/claims", params={"cursor": forged}))[0][0] == "cursor"
+    assert _errors(client.get("/claims?cursor="))[0] == (
+        "cursor",
+        "String should have at least 1 character",
+    )
+
+
+def test_every_problem_is_reported_together(client: TestClient) -> None:
+    cursor = client.get("/claims?limit=1").json()["next_cursor"]
+    params: dict[str, str | int] = {
+        "limit": 0,
+        "published_from": "2024-10-10",
+        "published_to": "2024-10-01",
+    }
+    response = client.get("/claims", params={**params, "colour": "red", "cursor": cursor})
+    names = sorted(name for name, _ in _errors(response))
+    assert names == ["colour", "limit", "published_to"]
+    # The cursor is checked against its list once `limit` is valid.
+    response = client.get(
+        "/claims", params={**params, "limit": 5, "colour": "red", "cursor": cursor}
+    )
+    assert sorted(name for name, _ in _errors(response)) == ["colour", "cursor", "published_to"]
+    # Deferred problems alone, on a request that is otherwise valid:
+    url = "/events?date_from=2024-11-01&date_to=2024-10-01"
+    assert [n for n, _ in _errors(client.get(url))] == ["date_to"]
 
 
 def test_mentions_page_in_article_and_text_order(

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -239,3 +240,49 @@ def test_database_failures_are_one_line_without_traceback(tmp_path: Path) -> Non
         )
         assert proc.returncode == 1
         assert proc.stderr.strip() == "Error: database: unable to open database file"
+
+
+def test_a_database_failure_mid_run_rolls_back_that_article_and_says_so(
+    tmp_path: Path, db: tuple[str, Path]
+) -> None:
+    url, path = db
+    assert invoke("migrate", "--database-url", url)[0] == 0
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON article WHEN NEW.key = 'article-1' "
+        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    )
+    conn.commit()
+    conn.close()
+    for i in range(2):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(tmp_path / f"{i}.json", doc)
+    code, _, err = invoke("ingest", str(tmp_path), "--database-url", url)
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {tmp_path / '1.json'}: database: disk on fire (1 earlier article(s) of this run were loaded)"
+    )
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT key FROM article").fetchall() == [("article-0",)]
+    assert conn.execute("SELECT count(*) FROM claim").fetchone() == (1,)
+    conn.close()
+
+
+def test_an_entity_kind_fixed_in_every_article_at_once(
+    tmp_path: Path, db: tuple[str, Path]
+) -> None:
+    url, _ = db
+    docs = []
+    for i in range(2):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        docs.append(doc)
+        write_doc(tmp_path / f"{i}.json", doc)
+    assert invoke("ingest", str(tmp_path), "--database-url", url)[0] == 0
+    for i, doc in enumerate(docs):
+        doc["entities"][2]["kind"] = "region"
+        write_doc(tmp_path / f"{i}.json", doc)
+    code, out, err = invoke("ingest", str(tmp_path), "--database-url", url)
+    assert (code, err) == (0, "")
+    assert "entities (" in out

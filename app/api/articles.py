@@ -36,9 +36,9 @@ def list_articles(
 ) -> Response:
     """List articles in ingest order; filter by publisher, language, date, entity or title."""
     result = queries.list_articles(
-        session.connection(), **filters.kwargs, after=paging.after("articles"), limit=paging.limit
+        session.connection(), **filters.kwargs, after=paging.after, limit=paging.limit
     )
-    return page(request, "articles", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -71,10 +71,10 @@ def article_entities(
         conn,
         article_id,
         kind=values(kind),
-        after=paging.after("article-entities"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "article-entities", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -99,10 +99,10 @@ def article_events(
         article=article_id,
         entity=entity,
         in_article_order=True,
-        after=paging.after("article-events"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "article-events", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -127,7 +127,7 @@ def article_claims(
         article=article_id,
         entity=entity,
         in_article_order=True,
-        after=paging.after("article-claims"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "article-claims", result, paging)
+    return page(request, result, paging)

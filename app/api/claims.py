@@ -37,10 +37,10 @@ def list_claims(
         role=role,
         event=event,
         article=article,
-        after=paging.after("claims"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "claims", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(

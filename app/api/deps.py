@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Callable, Coroutine, Sequence
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 
 from app import queries
-from app.errors import PROBLEM_JSON, APIError, InvalidCursor, NotFound
+from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.schemas import Problem
 
 
@@ -44,37 +45,53 @@ class JSONResponse(_StarletteJSONResponse):
         return orjson.dumps(content)
 
 
-# A cursor names the list it belongs to and the sort key of the last row it saw, so
-# a cursor from one list is refused by another instead of giving a wrong page.
-CURSOR_ARITY = {"mentions": 3}
+def defer_problem(request: Request, name: str, message: str, value: Any) -> None:
+    """Record a problem with a query parameter found while building parameters.
+
+    Raising there would hide the problems FastAPI is still collecting; the route
+    class reports deferred problems together with those (see StrictQueryRoute).
+    """
+    problem = {"type": "value_error", "loc": ("query", name), "msg": message, "input": value}
+    request.state.deferred_problems = [*getattr(request.state, "deferred_problems", []), problem]
+
+
+# A cursor carries a digest of the list it came from (path and filters, not limit) and
+# the sort key of the last row it saw: on any other list it is refused, not misread.
 MAX_KEY = 2**31 - 1  # keys are 32-bit integers on PostgreSQL
 
 
-def encode_cursor(scope: str, key: Sequence[int]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([scope, *key])).decode().rstrip("=")
+def list_digest(request: Request) -> str:
+    params = sorted(
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")
+    )
+    raw = orjson.dumps([request.url.path, params])
+    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:9]).decode()
+
+
+def encode_cursor(digest: str, key: Sequence[int]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([digest, *key])).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[str, tuple[int, ...]]:
-    """The list a cursor belongs to and the key it points after.
+    """The list digest a cursor carries and the key it points after.
 
     Raises ValueError for anything this API did not issue.
     """
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(data, list) and data and isinstance(data[0], str):
-            scope, key = data[0], tuple(data[1:])
-            valid = all(
+        if isinstance(data, list) and len(data) >= 2 and isinstance(data[0], str):
+            digest, key = data[0], tuple(data[1:])
+            if all(
                 isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= MAX_KEY for k in key
-            )
-            if valid and len(key) == CURSOR_ARITY.get(scope, 1):
-                return scope, key
+            ):
+                return digest, key
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         pass
     raise ValueError("not a cursor this API issued; use the `next_cursor` of a page")
 
 
 def _valid_cursor(cursor: str | None) -> str | None:
-    if cursor:
+    if cursor is not None:
         decode_cursor(cursor)
     return cursor
 
@@ -84,28 +101,32 @@ class PageParams:
 
     def __init__(
         self,
+        request: Request,
         limit: Annotated[
             int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1–{MAX_LIMIT}).")
         ] = DEFAULT_LIMIT,
         cursor: Annotated[
             str | None,
             Query(
-                max_length=200, description="Opaque cursor from the previous page's `next_cursor`."
+                min_length=1,
+                max_length=200,
+                description="Opaque cursor from the previous page's `next_cursor`, on the same "
+                "list with the same filters.",
             ),
             # Checked as a parameter, so a bad cursor is reported with every other bad value.
             AfterValidator(_valid_cursor),
         ] = None,
     ) -> None:
         self.limit = limit
-        self._cursor = decode_cursor(cursor) if cursor else None
-
-    def after(self, scope: str) -> tuple[int, ...] | None:
-        """The key to start after, for the list called ``scope``."""
-        if self._cursor is None:
-            return None
-        if self._cursor[0] != scope:
-            raise InvalidCursor("cursor: this cursor belongs to another list")
-        return self._cursor[1]
+        self.digest = list_digest(request)
+        self.after: tuple[int, ...] | None = None
+        if cursor is not None:
+            digest, key = decode_cursor(cursor)
+            if digest == self.digest:
+                self.after = key
+            else:
+                message = "this cursor belongs to another list, or to other filters"
+                defer_problem(request, "cursor", message, cursor)
 
 
 PageDep = Annotated[PageParams, Depends()]
@@ -113,13 +134,12 @@ PageDep = Annotated[PageParams, Depends()]
 
 def page(
     request: Request,
-    scope: str,
     result: tuple[list[dict[str, Any]], tuple[int, ...] | None],
     params: PageParams,
 ) -> JSONResponse:
     """Render one page with its `next` link (also sent as `Link: <…>; rel="next"`)."""
     items, next_key = result
-    next_cursor = encode_cursor(scope, next_key) if next_key is not None else None
+    next_cursor = encode_cursor(params.digest, next_key) if next_key is not None else None
     next_url = None
     headers = {}
     if next_cursor is not None:
@@ -157,8 +177,9 @@ class StrictQueryRoute(APIRoute):
 
     A misspelt filter must not silently return everything, and `?entity=a&entity=b`
     must not silently mean `b`. These are reported as validation errors, together
-    with any invalid value: the handler still runs to collect those, which costs its
-    queries on a request that is refused anyway, and only then.
+    with any invalid value and any problem deferred while building parameters: the
+    handler still runs to collect those, which costs its queries on a request that is
+    refused anyway, and only then.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -189,14 +210,20 @@ class StrictQueryRoute(APIRoute):
 
         async def strict_handler(request: Request) -> Response:
             refused = problems(request)
-            if not refused:
-                return await handler(request)
             try:
-                await handler(request)
+                response = await handler(request)
             except RequestValidationError as exc:
+                refused += getattr(request.state, "deferred_problems", [])
                 raise RequestValidationError([*refused, *exc.errors()]) from None
             except (APIError, HTTPException):
-                pass  # a 404 for an id is less useful than the parameter problem
+                refused += getattr(request.state, "deferred_problems", [])
+                if not refused:
+                    raise
+                # A 404 for an id is less useful than the parameter problem.
+            else:
+                refused += getattr(request.state, "deferred_problems", [])
+                if not refused:
+                    return response
             raise RequestValidationError(refused)
 
         return strict_handler

@@ -43,10 +43,10 @@ def list_entities(
         kind=values(kind),
         article=article,
         q=q,
-        after=paging.after("entities"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "entities", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -71,8 +71,8 @@ def entity_mentions(
     """Every place any article names the entity, by article and position, as written."""
     conn = session.connection()
     pk = require(conn, entity_t, entity_id, "entity")
-    result = queries.list_mentions(conn, pk, after=paging.after("mentions"), limit=paging.limit)
-    return page(request, "mentions", result, paging)
+    result = queries.list_mentions(conn, pk, after=paging.after, limit=paging.limit)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -96,10 +96,10 @@ def entity_claims(
         **filters.kwargs,
         entity=entity_id,
         role=role,
-        after=paging.after("claims"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "claims", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(
@@ -118,6 +118,6 @@ def entity_events(
     conn = session.connection()
     require(conn, entity_t, entity_id, "entity")
     result = queries.list_events(
-        conn, **filters.kwargs, entity=entity_id, after=paging.after("events"), limit=paging.limit
+        conn, **filters.kwargs, entity=entity_id, after=paging.after, limit=paging.limit
     )
-    return page(request, "events", result, paging)
+    return page(request, result, paging)

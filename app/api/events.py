@@ -33,10 +33,10 @@ def list_events(
         **filters.kwargs,
         entity=entity,
         article=article,
-        after=paging.after("events"),
+        after=paging.after,
         limit=paging.limit,
     )
-    return page(request, "events", result, paging)
+    return page(request, result, paging)
 
 
 @router.get(

@@ -9,10 +9,10 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query
-from fastapi.exceptions import RequestValidationError
+from fastapi import Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
+from app.api.deps import defer_problem
 from app.models import ClaimKind, EntityKind, EventKind, EventModality, VerificationStatus
 
 
@@ -66,18 +66,12 @@ Role = Annotated[
 ]
 
 
-def _window(first: str, last: str, start: dt.date | None, end: dt.date | None) -> None:
+def _window(
+    request: Request, first: str, last: str, start: dt.date | None, end: dt.date | None
+) -> None:
     if start is not None and end is not None and start > end:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("query", last),
-                    "msg": f"must not be before {first} ({start.isoformat()})",
-                    "input": end.isoformat(),
-                }
-            ]
-        )
+        message = f"must not be before {first} ({start.isoformat()})"
+        defer_problem(request, last, message, end.isoformat())
 
 
 def values(items: list[Any] | None) -> list[str] | None:
@@ -90,6 +84,7 @@ class ClaimFilters:
 
     def __init__(
         self,
+        request: Request,
         status: Statuses = None,
         kind: Annotated[
             list[ClaimKind] | None, Query(description="Claim kind (repeatable).")
@@ -103,7 +98,7 @@ class ClaimFilters:
         ] = None,
         q: Text = None,
     ) -> None:
-        _window("published_from", "published_to", published_from, published_to)
+        _window(request, "published_from", "published_to", published_from, published_to)
         self.kwargs: dict[str, Any] = {
             "status": values(status),
             "kind": values(kind),
@@ -119,6 +114,7 @@ class EventFilters:
 
     def __init__(
         self,
+        request: Request,
         status: Statuses = None,
         kind: Annotated[
             list[EventKind] | None, Query(description="Event kind (repeatable).")
@@ -131,7 +127,7 @@ class EventFilters:
         date_to: DateTo = None,
         q: Text = None,
     ) -> None:
-        _window("date_from", "date_to", date_from, date_to)
+        _window(request, "date_from", "date_to", date_from, date_to)
         self.kwargs: dict[str, Any] = {
             "status": values(status),
             "kind": values(kind),
@@ -147,6 +143,7 @@ class ArticleFilters:
 
     def __init__(
         self,
+        request: Request,
         publisher: Annotated[
             str | None,
             Query(min_length=1, max_length=200, description="Publisher, exactly."),
@@ -172,7 +169,7 @@ class ArticleFilters:
             AfterValidator(_no_nul),
         ] = None,
     ) -> None:
-        _window("published_from", "published_to", published_from, published_to)
+        _window(request, "published_from", "published_to", published_from, published_to)
         self.kwargs: dict[str, Any] = {
             "publisher": publisher,
             "language": language,

@@ -137,7 +137,7 @@ class ArticleIn(_Input):
         ),
     )
     url: NonEmpty | None = None
-    publisher: NonEmpty | None = None
+    publisher: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     published: dt.date | None = Field(
         default=None, description="Publication date, an ISO 8601 date string: 2024-10-17."
     )

@@ -534,6 +534,7 @@ def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[
     errors: list[FactFileError] = []
     declared: dict[str, tuple[str, str]] = {}  # entity id -> (kind, article id) seen in this run
     keys = {e.source.id for doc in docs for e in doc.entities}
+    in_run = {doc.article.id for doc in docs}
     stored: dict[str, tuple[str, list[str]]] = {}
     if keys:
         rows = session.connection().execute(
@@ -557,7 +558,9 @@ def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[
             declared.setdefault(e.id, (kind, doc.article.id))
             if e.id in stored:
                 stored_kind, articles = stored[e.id]
-                others = [a for a in articles if a != doc.article.id]
+                # Articles of this run are checked against each other above, with the
+                # kinds their new files give.
+                others = [a for a in articles if a not in in_run]
                 if stored_kind != kind and others:
                     problem = (
                         f"entity {e.id!r} is a {stored_kind!r} in article {others[0]!r}, "

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0001
+Revision ID: 5b1e0c7d2a94
 Revises:
-Create Date: 2026-11-24 20:07:53.098024
+Create Date: 2026-11-24 20:28:15.231415
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0001"
+revision: str = "5b1e0c7d2a94"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("publisher", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("publisher", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("published", sa.Date(), nullable=True),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=35), nullable=True),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -73,7 +73,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("entity", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_entity_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_entity_name"), ["name"], unique=False)
 
     op.create_table(
         "article_entity",
@@ -177,7 +176,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_entity_alias_article_id"), ["article_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_entity_alias_name"), ["name"], unique=False)
 
     op.create_table(
         "event",
@@ -251,9 +249,9 @@ def upgrade() -> None:
             batch_op.f("ix_mention_article_id_start"), ["article_id", "start"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_mention_entity_id_article_id_start"),
-            ["entity_id", "article_id", "start"],
-            unique=False,
+            batch_op.f("ix_mention_entity_id_article_id_start_end"),
+            ["entity_id", "article_id", "start", "end"],
+            unique=True,
         )
 
     op.create_table(
@@ -427,7 +425,7 @@ def downgrade() -> None:
 
     op.drop_table("relation")
     with op.batch_alter_table("mention", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_mention_entity_id_article_id_start"))
+        batch_op.drop_index(batch_op.f("ix_mention_entity_id_article_id_start_end"))
         batch_op.drop_index(batch_op.f("ix_mention_article_id_start"))
 
     op.drop_table("mention")
@@ -440,7 +438,6 @@ def downgrade() -> None:
 
     op.drop_table("event")
     with op.batch_alter_table("entity_alias", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_entity_alias_name"))
         batch_op.drop_index(batch_op.f("ix_entity_alias_article_id"))
 
     op.drop_table("entity_alias")
@@ -456,7 +453,6 @@ def downgrade() -> None:
 
     op.drop_table("article_entity")
     with op.batch_alter_table("entity", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_entity_name"))
         batch_op.drop_index(batch_op.f("ix_entity_kind"))
 
     op.drop_table("entity")
