@@ -1,5 +1,8 @@
 """Read functions used by the routes: Core selects returning plain dicts shaped like ``schemas``.
 
+The fixed parts of the selects are built once at import (SQLAlchemy statements are
+immutable: each ``where`` makes a new one), not on every request.
+
 Every list is keyset-paginated on an indexed integer key (``after`` the last key
 seen, ``limit`` rows) and reads its related rows in one batched query per kind,
 so the number of statements per page does not grow with the page size.
@@ -123,6 +126,9 @@ def _article_columns() -> list[Any]:
     ]
 
 
+ARTICLE_COLUMNS = _article_columns()
+
+
 def _article(row: Any, *, text: bool = False) -> Row:
     m = row._mapping
     out = {
@@ -153,7 +159,7 @@ def list_articles(
     limit: int,
 ) -> PageResult:
     """Articles in ingest order, filtered by publisher, language, dates, entity or title."""
-    stmt = select(*_article_columns())
+    stmt = select(*ARTICLE_COLUMNS)
     if publisher is not None:
         stmt = stmt.where(article_t.c.publisher == publisher)
     if language is not None:
@@ -179,7 +185,7 @@ def list_articles(
 def get_article(conn: Connection, key: str) -> Row | None:
     """One article with its full text, or None."""
     row = conn.execute(
-        select(*_article_columns(), article_t.c.text).where(article_t.c.key == key)
+        select(*ARTICLE_COLUMNS, article_t.c.text).where(article_t.c.key == key)
     ).first()
     return None if row is None else _article(row, text=True)
 
@@ -421,6 +427,9 @@ def _event_select() -> Select[Any]:
     )
 
 
+EVENT_SELECT = _event_select()
+
+
 def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     ids = [r._key for r in rows]
     participants = _by(
@@ -490,7 +499,7 @@ def list_events(
 
     A date window keeps the events whose time span overlaps it.
     """
-    stmt = _event_select()
+    stmt = EVENT_SELECT
     if status:
         stmt = stmt.where(event_t.c.status.in_(status))
     if kind:
@@ -521,7 +530,7 @@ def list_events(
 
 def get_event(conn: Connection, key: str) -> Row | None:
     """One event with participants and the ids of the claims about it, or None."""
-    rows = conn.execute(_event_select().where(event_t.c.key == key)).all()
+    rows = conn.execute(EVENT_SELECT.where(event_t.c.key == key)).all()
     if not rows:
         return None
     out = _event_rows(conn, rows)[0]
@@ -572,6 +581,9 @@ def _claim_select() -> Select[Any]:
             who, who.c.id == claim_t.c.claimant_id
         )
     )
+
+
+CLAIM_SELECT = _claim_select()
 
 
 def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
@@ -635,7 +647,7 @@ def list_claims(
 ) -> PageResult:
     """Claims in ingest order, or in fact-file order within one ``article``; filtered by
     status, kind, claimant, entity and role, event, article, publication date or text."""
-    stmt = _claim_select()
+    stmt = CLAIM_SELECT
     if status:
         stmt = stmt.where(claim_t.c.status.in_(status))
     if kind:
@@ -666,7 +678,7 @@ def list_claims(
 
 def get_claim(conn: Connection, key: str) -> Row | None:
     """One claim with its evidence and full status history, or None."""
-    rows = conn.execute(_claim_select().where(claim_t.c.key == key)).all()
+    rows = conn.execute(CLAIM_SELECT.where(claim_t.c.key == key)).all()
     if not rows:
         return None
     claim_id = rows[0]._key

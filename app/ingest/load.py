@@ -172,6 +172,9 @@ def _load_entities(
         }
         fingerprint = _fingerprint(e, resolved.mentions)
         old = existing.get(e.id)
+        link = links.get(old.id) if old is not None else None
+        # This article's aliases and mentions of the entity are as they were.
+        same_here = link is not None and link.fingerprint == fingerprint
         if old is None:
             entity_id = conn.execute(
                 insert(entity_t)
@@ -188,13 +191,10 @@ def _load_entities(
                     .where(entity_t.c.id == entity_id)
                     .values(updated_at=now, **fields)
                 )
-            outcome = (
-                "unchanged" if same and _same(links.get(entity_id), fingerprint) else "updated"
-            )
+            outcome = "unchanged" if same and same_here else "updated"
         ids[e.id] = entity_id
         result.add("entities", outcome)
-        link = links.get(entity_id)
-        if link is not None and link.fingerprint == fingerprint:
+        if link is not None and same_here:
             if link.position != position:
                 conn.execute(
                     update(article_entity_t)
@@ -383,10 +383,6 @@ def _keep_position(conn: Connection, table: Table, old: Any, position: int) -> N
     """An unchanged fact that only moved within its file keeps its row; its position follows."""
     if old.position != position:
         conn.execute(update(table).where(table.c.id == old.id).values(position=position))
-
-
-def _same(link: Any, fingerprint: str) -> bool:
-    return link is not None and link.fingerprint == fingerprint
 
 
 def _remove_missing(
