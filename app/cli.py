@@ -255,6 +255,32 @@ def serve(
     )
 
 
+@cli.command()
+def healthcheck(
+    url: Annotated[
+        str | None,
+        typer.Option(help="URL to check [default: http://127.0.0.1:$APP_PORT/readyz]."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 3.0,
+) -> None:
+    """Exit 0 when the server answers its readiness check with 200, else 1 (for containers)."""
+    import urllib.error
+    import urllib.request
+
+    target = url or f"http://127.0.0.1:{_settings().port}/readyz"
+    try:
+        with urllib.request.urlopen(target, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, ValueError) as exc:
+        err.print(f"Error: {target}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"{target}: {status}", markup=False)
+    if status != 200:
+        raise typer.Exit(1)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
