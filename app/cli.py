@@ -24,6 +24,7 @@ from app.ingest.document import (
     read_fact_file,
 )
 from app.ingest.load import KINDS, LoadResult, article_count, entity_conflicts, load_article
+from app.logs import log_config
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -148,7 +149,7 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
         if show_progress and len(files) > 1 and err.is_terminal
         else None
     )
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, writer=True)
     try:
         if progress:
             progress.start()
@@ -252,6 +253,10 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings),
+        access_log=False,  # replaced by the app's own access log, which has durations
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+        root_path=settings.root_path,
     )
 
 

@@ -24,24 +24,69 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's own lower() folds ASCII only; case-insensitive filters (lower(x) LIKE
     # lower(y)) must work in every script, as they do on PostgreSQL.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # The driver's own transaction handling starts a transaction only before a write, so the
+    # reads before it could see an older state than the write; BEGIN is sent explicitly below.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the API read while an ingest writes; NORMAL sync is durable in WAL mode
     # except for the last transactions on power loss, which re-ingest restores.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get foreign keys, WAL and a busy timeout."""
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Ingest and migrations serialise on this lock on PostgreSQL, as they do on SQLite's
+# single writer: two ingests adding the same new entity would otherwise deadlock.
+WRITER_LOCK = 0x61726674  # "arft"
+
+
+def create_db_engine(
+    url: str,
+    *,
+    writer: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    pool_recycle: int = 1800,
+) -> Engine:
+    """An engine for ``url`` whose transactions each see one consistent state of the data.
+
+    A reader's transaction is a snapshot (SQLite ``BEGIN`` in WAL mode, PostgreSQL
+    ``REPEATABLE READ``), so a response never mixes data from before and after an ingest. A
+    ``writer`` (ingest, migrations) holds the database's single write lock for its whole
+    transaction: ``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL.
+    """
+    pool = {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout,
+        "pool_recycle": pool_recycle,
+        "pool_pre_ping": True,
+    }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            **({} if memory else pool),
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if writer:
+        engine = create_engine(url, **pool)
+        event.listen(
+            engine,
+            "begin",
+            lambda conn: conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"),
+        )
+        return engine
+    return create_engine(url, isolation_level="REPEATABLE READ", **pool)
 
 
 def get_session(request: Request) -> Iterator[Session]:

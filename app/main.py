@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 from app import errors
 from app.api import articles, claims, entities, events, meta
 from app.db import create_db_engine
+from app.logs import AccessLog
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -36,7 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_db_engine(settings.database_url)
+        app.state.engine = create_db_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            pool_recycle=settings.db_pool_recycle,
+        )
         yield
         app.state.engine.dispose()
 
@@ -60,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     errors.install(app)
+    if settings.access_log:
+        app.add_middleware(AccessLog)
     for module in (articles, entities, events, claims, meta):
         app.include_router(module.router)
     _offline_docs(app)

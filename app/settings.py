@@ -1,13 +1,17 @@
 """Typed settings, read from ``APP_*`` environment variables."""
 
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+EXPECTED_URL = "must be a sqlite:/// or postgresql+psycopg:// URL"
 
 
 def bundled_path(name: str) -> Path:
@@ -36,15 +40,67 @@ class Settings(BaseSettings):
     load_seed: bool = Field(
         default=True, description="Load the seed folder on `serve` when the database is empty."
     )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=1000, description="Connections each worker keeps open to the database."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Extra connections a worker may open under load, closed when returned.",
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request waits for a free connection."
+    )
+    db_pool_recycle: int = Field(
+        default=1800,
+        ge=-1,
+        description="Seconds after which a connection is replaced (-1: never); keep it below "
+        "any idle timeout of a proxy or firewall in front of PostgreSQL.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="Server log level."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`text` for people, `json` (one object per line) for machines."
+    )
+    access_log: bool = Field(
+        default=True,
+        description="Log one line per request: method, path, status, duration.",
+    )
+    shutdown_timeout: int = Field(
+        default=20,
+        ge=1,
+        description="Seconds `serve` lets in-flight requests finish after SIGTERM or SIGINT.",
+    )
+    root_path: str = Field(
+        default="",
+        description="Path prefix when served behind a proxy under a sub-path, e.g. `/facts`.",
     )
 
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"{EXPECTED_URL}, not {value!r}") from None
+        if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):
+            # One driver for PostgreSQL: psycopg 3 (the `postgres` extra).
+            if find_spec("psycopg") is None:
+                raise ValueError(
+                    "PostgreSQL needs the psycopg driver: pip install 'article-facts[postgres]'"
+                )
+            return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        if url.drivername in ("sqlite", "sqlite+pysqlite"):
+            return value
+        raise ValueError(f"{EXPECTED_URL}; {url.drivername!r} is not supported")
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        if value and (not value.startswith("/") or value.endswith("/")):
+            raise ValueError("must start with / and not end with one, e.g. /facts")
         return value
 
 

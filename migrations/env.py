@@ -34,7 +34,9 @@ def run_migrations_online() -> None:
         run_migrations(connection)
         return
     url = _database_url()
-    engine = create_db_engine(url)
+    # A writer engine: a second `migrate` (another container, another worker) waits for the
+    # first to finish, then finds the schema at head.
+    engine = create_db_engine(url, writer=True)
     try:
         with engine.connect() as conn:
             run_migrations(conn)

@@ -1,4 +1,8 @@
-"""Fixtures: a fresh migrated database per test, data loaded through the real ingest."""
+"""Fixtures: a fresh migrated database per test, data loaded through the real ingest.
+
+Every test that uses a database runs on SQLite and on PostgreSQL; the PostgreSQL runs are
+skipped, with the reason shown, unless TEST_DATABASE_URL names a throwaway database.
+"""
 
 import json
 from collections.abc import Callable, Iterator
@@ -14,6 +18,9 @@ from app.db import create_db_engine, upgrade
 from app.ingest.load import LoadResult
 from app.main import create_app
 from app.settings import Settings
+from tests.databases import NO_POSTGRES, TEST_DATABASE_URL, empty_postgres, reset_postgres
+
+BACKENDS = ["sqlite", "postgresql"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -21,12 +28,33 @@ SEED_FILE = DATA / "kursiv-2024-10-17-rosatom-meeting.json"
 SEED_ARTICLE = "kursiv-2024-10-17-rosatom-meeting"
 
 
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    """The PostgreSQL test database, migrated once per run; skipped without TEST_DATABASE_URL."""
+    if not TEST_DATABASE_URL:
+        pytest.skip(NO_POSTGRES)
+    reset_postgres(TEST_DATABASE_URL)
+    engine = create_db_engine(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test that touches a database runs once per backend."""
+    return str(request.param)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh, migrated SQLite database for this test."""
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    upgrade(url)
-    return url
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A migrated database holding no data, for this test alone."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        return url
+    engine: Engine = request.getfixturevalue("postgres_engine")
+    empty_postgres(engine)
+    return TEST_DATABASE_URL
 
 
 @pytest.fixture

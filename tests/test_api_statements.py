@@ -74,11 +74,12 @@ def loaded(client: TestClient, ingest: Ingest, tmp_path: Path) -> TestClient:
 
 @contextmanager
 def counting(engine: Engine) -> Iterator[list[str]]:
-    """Record every SQL statement run on ``engine`` while the block runs."""
+    """Record every query run on ``engine`` while the block runs (not transaction control)."""
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
+        if not statement.startswith(("BEGIN", "SELECT pg_advisory")):
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,18 +17,18 @@ from typer.testing import CliRunner
 
 from app import cli as cli_module
 from app.cli import cli
+from app.db import create_db_engine
 from app.ingest.document import json_schema
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
+from tests.databases import dump, is_sqlite
 from tests.test_ingest_document import BAD_DOCUMENTS
-from tests.test_ingest_load import dump
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> tuple[str, Path]:
-    path = tmp_path / "cli.db"
-    return f"sqlite:///{path}", path
+def _file_bytes(url: str) -> bytes:
+    """The SQLite file itself (unchanged means not even a page was rewritten)."""
+    return Path(url.removeprefix("sqlite:///")).read_bytes() if is_sqlite(url) else b""
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -37,8 +36,8 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_ingest_seed_then_again_says_nothing_changed(db: tuple[str, Path]) -> None:
-    url, _ = db
+def test_ingest_seed_then_again_says_nothing_changed(db_url: str) -> None:
+    url = db_url
     code, out, _ = invoke("ingest", str(DATA), "--database-url", url)
     assert code == 0
     assert out.startswith("1 article (1 added); ")
@@ -52,13 +51,13 @@ def test_ingest_seed_then_again_says_nothing_changed(db: tuple[str, Path]) -> No
     ("case", "mutate", "where", "problem"), BAD_DOCUMENTS, ids=[b[0] for b in BAD_DOCUMENTS]
 )
 def test_bad_input_exits_1_and_leaves_the_database_unchanged(
-    tmp_path: Path, db: tuple[str, Path], case: str, mutate: object, where: str, problem: str
+    tmp_path: Path, db_url: str, case: str, mutate: object, where: str, problem: str
 ) -> None:
-    url, path = db
+    url = db_url
     assert invoke("ingest", str(DATA), "--database-url", url)[0] == 0
     good = write_doc(tmp_path / "a-good.json", minimal_doc())
-    before = dump(path)
-    before_bytes = path.read_bytes()
+    before = dump(url)
+    before_bytes = _file_bytes(url)
 
     doc = copy.deepcopy(minimal_doc())
     doc["article"]["id"] = "bad-article"
@@ -71,12 +70,12 @@ def test_bad_input_exits_1_and_leaves_the_database_unchanged(
     assert err.startswith(f"Error: {bad}: {where}: ")
     assert problem in err.splitlines()[0]
     assert "Traceback" not in err
-    assert dump(path) == before
-    assert path.read_bytes() == before_bytes
+    assert dump(url) == before
+    assert _file_bytes(url) == before_bytes
 
 
-def test_unreadable_inputs(tmp_path: Path, db: tuple[str, Path]) -> None:
-    url, _ = db
+def test_unreadable_inputs(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     code, _, err = invoke("ingest", str(tmp_path / "missing.json"), "--database-url", url)
     assert (code, err.strip()) == (
         1,
@@ -93,8 +92,8 @@ def test_unreadable_inputs(tmp_path: Path, db: tuple[str, Path]) -> None:
     )
 
 
-def test_same_article_in_two_files_is_refused(tmp_path: Path, db: tuple[str, Path]) -> None:
-    url, _ = db
+def test_same_article_in_two_files_is_refused(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     a = write_doc(tmp_path / "a.json", minimal_doc())
     b = write_doc(tmp_path / "b.json", minimal_doc())
     code, _, err = invoke("ingest", str(a), str(b), "--database-url", url)
@@ -102,8 +101,8 @@ def test_same_article_in_two_files_is_refused(tmp_path: Path, db: tuple[str, Pat
     assert err.strip() == f"Error: {b}: $.article.id: article 'test-article' is also in {a}"
 
 
-def test_folder_ingest_with_several_files(tmp_path: Path, db: tuple[str, Path]) -> None:
-    url, _ = db
+def test_folder_ingest_with_several_files(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     for i in range(3):
         doc = minimal_doc()
         doc["article"]["id"] = f"article-{i}"
@@ -118,9 +117,9 @@ def test_folder_ingest_with_several_files(tmp_path: Path, db: tuple[str, Path]) 
 
 
 def test_progress_bar_on_a_terminal(
-    tmp_path: Path, db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, _ = db
+    url = db_url
     for i in range(2):
         doc = minimal_doc()
         doc["article"]["id"] = f"article-{i}"
@@ -138,9 +137,9 @@ def test_schema_command_prints_the_published_schema() -> None:
     assert json.loads(out) == json_schema()
 
 
-def test_migrate_command(db: tuple[str, Path]) -> None:
-    url, path = db
-    code, out, _ = invoke("migrate", "--database-url", url)
+def test_migrate_command(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    code, out, _ = invoke("migrate", "--database-url", f"sqlite:///{path}")
     assert code == 0 and "Database at head" in out
     assert path.exists()
 
@@ -157,12 +156,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_migrates_loads_the_seed_and_answers(tmp_path: Path) -> None:
+def test_serve_migrates_loads_the_seed_and_answers(db_url: str) -> None:
     """The README's first command, for real: a server process on an empty database."""
     port = _free_port()
     env = {
         **os.environ,
-        "APP_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "APP_DATABASE_URL": db_url,
         "APP_PORT": str(port),
     }
     script = Path(sys.executable).with_name("article-facts")
@@ -190,13 +189,11 @@ def test_serve_migrates_loads_the_seed_and_answers(tmp_path: Path) -> None:
     assert "Loaded seed from" in output
 
 
-def test_an_entity_id_reused_for_another_kind_is_refused(
-    tmp_path: Path, db: tuple[str, Path]
-) -> None:
-    url, path = db
+def test_an_entity_id_reused_for_another_kind_is_refused(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     first = write_doc(tmp_path / "a.json", minimal_doc())
     assert invoke("ingest", str(first), "--database-url", url)[0] == 0
-    before = dump(path)
+    before = dump(url)
     other = minimal_doc()
     other["article"]["id"] = "second-article"
     other["entities"][2]["kind"] = "person"  # "paris", already a city in test-article
@@ -207,17 +204,15 @@ def test_an_entity_id_reused_for_another_kind_is_refused(
         f"Error: {second}: $.entities[2].kind: entity 'paris' is a 'city' in article "
         "'test-article', not 'person'; use another id for a different entity"
     )
-    assert dump(path) == before
+    assert dump(url) == before
     # The article that owns the entity alone may change its kind.
     mine = minimal_doc()
     mine["entities"][2]["kind"] = "region"
     assert invoke("ingest", str(write_doc(first, mine)), "--database-url", url)[0] == 0
 
 
-def test_two_files_of_one_run_giving_an_entity_two_kinds(
-    tmp_path: Path, db: tuple[str, Path]
-) -> None:
-    url, _ = db
+def test_two_files_of_one_run_giving_an_entity_two_kinds(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     write_doc(tmp_path / "a.json", minimal_doc())
     other = minimal_doc()
     other["article"]["id"] = "second-article"
@@ -242,37 +237,53 @@ def test_database_failures_are_one_line_without_traceback(tmp_path: Path) -> Non
         assert proc.stderr.strip() == "Error: database: unable to open database file"
 
 
-def test_a_database_failure_mid_run_rolls_back_that_article_and_says_so(
-    tmp_path: Path, db: tuple[str, Path]
-) -> None:
-    url, path = db
-    assert invoke("migrate", "--database-url", url)[0] == 0
-    conn = sqlite3.connect(path)
-    conn.execute(
+REFUSE_ARTICLE_1 = {
+    "sqlite": [
         "CREATE TRIGGER refuse BEFORE INSERT ON article WHEN NEW.key = 'article-1' "
         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-    )
-    conn.commit()
-    conn.close()
-    for i in range(2):
-        doc = minimal_doc()
-        doc["article"]["id"] = f"article-{i}"
-        write_doc(tmp_path / f"{i}.json", doc)
-    code, _, err = invoke("ingest", str(tmp_path), "--database-url", url)
-    assert code == 1
-    assert err.strip() == (
-        f"Error: {tmp_path / '1.json'}: database: disk on fire (1 earlier article(s) of this run were loaded)"
-    )
-    conn = sqlite3.connect(path)
-    assert conn.execute("SELECT key FROM article").fetchall() == [("article-0",)]
-    assert conn.execute("SELECT count(*) FROM claim").fetchone() == (1,)
-    conn.close()
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF NEW.key = 'article-1' THEN RAISE EXCEPTION 'disk on fire'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON article FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
 
 
-def test_an_entity_kind_fixed_in_every_article_at_once(
-    tmp_path: Path, db: tuple[str, Path]
+def test_a_database_failure_mid_run_rolls_back_that_article_and_says_so(
+    tmp_path: Path, db_url: str
 ) -> None:
-    url, _ = db
+    url = db_url
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        for statement in REFUSE_ARTICLE_1[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    try:
+        for i in range(2):
+            doc = minimal_doc()
+            doc["article"]["id"] = f"article-{i}"
+            write_doc(tmp_path / f"{i}.json", doc)
+        code, _, err = invoke("ingest", str(tmp_path), "--database-url", url)
+        assert code == 1
+        assert err.strip() == (
+            f"Error: {tmp_path / '1.json'}: database: disk on fire (1 earlier article(s) of this run were loaded)"
+        )
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT key FROM article").all() == [("article-0",)]
+            assert conn.exec_driver_sql("SELECT count(*) FROM claim").scalar() == 1
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "DROP TRIGGER refuse ON article"
+                if engine.dialect.name == "postgresql"
+                else "DROP TRIGGER refuse"
+            )
+        engine.dispose()
+
+
+def test_an_entity_kind_fixed_in_every_article_at_once(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     docs = []
     for i in range(2):
         doc = minimal_doc()

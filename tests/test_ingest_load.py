@@ -1,7 +1,6 @@
 """Loading resolved fact files: idempotence, updates in place, stable ids, history."""
 
 import copy
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -124,15 +123,6 @@ def test_claim_ids_stay_valid_when_claims_are_reordered(
     doc["claims"].reverse()
     ingest(write_doc(path, doc))
     assert {c.key: c.id for c in _rows(engine, claim_t)} == ids
-
-
-def dump(db_path: Path) -> list[str]:
-    """Every row of every table, as SQL: the database's full content."""
-    conn = sqlite3.connect(db_path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def test_moving_facts_within_the_file_keeps_their_rows(

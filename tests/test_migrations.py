@@ -11,9 +11,8 @@ from app.db import alembic_config, create_db_engine, schema_revision, upgrade
 from app.models import metadata
 
 
-def test_head_matches_the_models_and_downgrades_to_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
+def test_head_matches_the_models_and_downgrades_to_nothing(db_url: str) -> None:
+    url = db_url
     engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
