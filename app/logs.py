@@ -63,6 +63,8 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
             ACCESS_LOGGER: {"level": "INFO", "handlers": [], "propagate": True},
+            # /readyz reads the schema revision through Alembic, which announces itself.
+            "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }
 

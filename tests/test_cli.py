@@ -3,11 +3,8 @@
 import copy
 import io
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +18,7 @@ from app.db import create_db_engine
 from app.ingest.document import json_schema
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
 from tests.databases import dump, is_sqlite
+from tests.server import serve
 from tests.test_ingest_document import BAD_DOCUMENTS
 
 runner = CliRunner()
@@ -150,43 +148,14 @@ def test_invalid_settings_fail_with_a_clear_message() -> None:
     assert "Error: invalid settings: APP_DATABASE_URL:" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_migrates_loads_the_seed_and_answers(db_url: str) -> None:
     """The README's first command, for real: a server process on an empty database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "APP_DATABASE_URL": db_url,
-        "APP_PORT": str(port),
-    }
-    script = Path(sys.executable).with_name("article-facts")
-    proc = subprocess.Popen(
-        [str(script), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        body = httpx.get(f"http://127.0.0.1:{port}/claims", params={"status": "pending"}).json()
+    with serve(db_url) as server:
+        body = httpx.get(f"{server.url}/claims", params={"status": "pending"}).json()
         assert body["items"] and all(c["status"] == "pending" for c in body["items"])
         assert all(c["article"] == SEED_ARTICLE for c in body["items"])
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ok"
-    finally:
-        proc.terminate()
-        output = proc.communicate(timeout=15)[0].decode()
-    assert "Loaded seed from" in output
+        assert httpx.get(f"{server.url}/readyz").json()["status"] == "ok"
+    assert "Loaded seed from" in server.output()
 
 
 def test_an_entity_id_reused_for_another_kind_is_refused(tmp_path: Path, db_url: str) -> None:
