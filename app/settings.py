@@ -21,9 +21,12 @@ def bundled_path(name: str) -> Path:
 
 
 class Settings(BaseSettings):
-    """Service configuration. Every field is set by the environment variable ``APP_<NAME>``."""
+    """Service configuration. Every field is set by the environment variable ``APP_<NAME>``,
+    or by that line in a ``.env`` file in the working directory (the environment wins)."""
 
-    model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="APP_", env_file=".env", extra="ignore", frozen=True
+    )
 
     database_url: str = Field(
         default="sqlite:///article-facts.db",
