@@ -9,12 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from rich.console import Console
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app import cli as cli_module
 from app.cli import cli
-from app.db import create_db_engine
+from app.db import alembic_config, create_db_engine, schema_revision
 from app.ingest.document import json_schema
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
 from tests.databases import dump, is_sqlite
@@ -140,6 +142,20 @@ def test_migrate_command(tmp_path: Path) -> None:
     code, out, _ = invoke("migrate", "--database-url", f"sqlite:///{path}")
     assert code == 0 and "Database at head" in out
     assert path.exists()
+
+
+def test_migrate_command_on_each_database(db_url: str) -> None:
+    command.downgrade(alembic_config(db_url), "base")
+    code, out, _ = invoke("migrate", "--database-url", db_url)
+    assert code == 0 and "Database at head" in out
+    engine = create_db_engine(db_url)
+    try:
+        current, head = schema_revision(engine)
+    finally:
+        engine.dispose()
+    assert current == head is not None
+    password = make_url(db_url).password
+    assert not password or (f":{password}@" not in out and ":***@" in out)
 
 
 def test_invalid_settings_fail_with_a_clear_message() -> None:
