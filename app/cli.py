@@ -269,20 +269,11 @@ def healthcheck(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 3.0,
 ) -> None:
     """Exit 0 when the server answers its readiness check with 200, else 1 (for containers)."""
-    import urllib.error
-    import urllib.request
+    from app.healthcheck import check
 
-    target = url or f"http://127.0.0.1:{_settings().port}/readyz"
-    try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except (OSError, ValueError) as exc:
-        err.print(f"Error: {target}: {exc}", markup=False)
-        raise typer.Exit(1) from None
-    out.print(f"{target}: {status}", markup=False)
-    if status != 200:
+    ok, message = check(url or f"http://127.0.0.1:{_settings().port}/readyz", timeout)
+    (out if ok else err).print(message, markup=False)
+    if not ok:
         raise typer.Exit(1)
 
 

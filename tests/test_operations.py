@@ -23,7 +23,7 @@ from app.db import alembic_config
 from app.logs import ACCESS_LOGGER, JSONFormatter, log_config
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import SEED_ARTICLE, minimal_doc, write_doc
+from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
 from tests.databases import is_sqlite
 from tests.server import serve
 
@@ -255,3 +255,33 @@ def test_concurrent_ingests_while_the_api_serves_reads(db_url: str, tmp_path: Pa
     access = [line for line in lines if line["logger"] == ACCESS_LOGGER]
     assert len(access) >= reads
     assert {"method", "path", "status", "duration_ms", "time", "level"} <= set(access[0])
+
+
+def _healthcheck(*args: str, port: str) -> subprocess.CompletedProcess[str]:
+    env = {"APP_PORT": port, "PATH": ""}
+    return subprocess.run([*args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_healthcheck_follows_readiness(db_url: str) -> None:
+    """Both forms of the container health check: the CLI command and the light module."""
+    forms = [[str(SCRIPT), "healthcheck"], [sys.executable, "-m", "app.healthcheck"]]
+    with serve(db_url, APP_LOAD_SEED="false") as server:
+        port = server.url.rsplit(":", 1)[1]
+        for form in forms:
+            proc = _healthcheck(*form, port=port)
+            assert proc.returncode == 1
+            assert f"{server.url}/readyz: 503" in proc.stdout + proc.stderr
+        subprocess.run(
+            [str(SCRIPT), "ingest", str(DATA)],
+            env={"APP_DATABASE_URL": db_url, "PATH": ""},
+            check=True,
+            capture_output=True,
+        )
+        for form in forms:
+            proc = _healthcheck(*form, port=port)
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout.strip() == f"{server.url}/readyz: 200"
+    for form in forms:
+        proc = _healthcheck(*form, port=port)  # nothing listens any more
+        assert proc.returncode == 1
+        assert proc.stderr.startswith(f"Error: {server.url}/readyz: ")
