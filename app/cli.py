@@ -58,7 +58,7 @@ def _settings(**overrides: object) -> Settings:
         problems = "; ".join(
             f"APP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
-        err.print(f"Error: invalid settings: {problems}")
+        err.print(f"Error: invalid settings: {problems}", markup=False)
         raise typer.Exit(1) from None
 
 

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlmodel import Session
 
 from app.settings import bundled_path
@@ -68,11 +69,12 @@ def create_db_engine(
     }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        memory = parsed.database in (None, "", ":memory:")
+        # An in-memory database lives as long as its one connection: share that connection.
+        memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},
-            **({} if memory else pool),
+            **({"poolclass": StaticPool} if memory else {"poolclass": QueuePool, **pool}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"

@@ -12,8 +12,10 @@ import urllib.request
 
 def check(url: str, timeout: float = 3.0) -> tuple[bool, str]:
     """Whether ``url`` answers 200, and a one-line account of what happened."""
+    # No proxy: http_proxy in a container's environment must not reroute a local check.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with opener.open(url, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code

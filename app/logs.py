@@ -62,7 +62,8 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
-            ACCESS_LOGGER: {"level": "INFO", "handlers": [], "propagate": True},
+            # Request lines are INFO: APP_LOG_LEVEL=warning or above silences them.
+            ACCESS_LOGGER: {"handlers": [], "propagate": True},
             # /readyz reads the schema revision through Alembic, which announces itself.
             "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
         },

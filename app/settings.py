@@ -87,7 +87,8 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError(f"{EXPECTED_URL}, not {value!r}") from None
+            # The value is not echoed: it may hold a password.
+            raise ValueError(f"{EXPECTED_URL}; this one cannot be parsed") from None
         if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):
             # One driver for PostgreSQL: psycopg 3 (the `postgres` extra).
             if find_spec("psycopg") is None:

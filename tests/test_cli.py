@@ -18,6 +18,7 @@ from app import cli as cli_module
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, schema_revision
 from app.ingest.document import json_schema
+from app.settings import get_settings
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
 from tests.databases import dump, is_sqlite
 from tests.server import serve
@@ -282,3 +283,18 @@ def test_an_entity_kind_fixed_in_every_article_at_once(tmp_path: Path, db_url: s
     code, out, err = invoke("ingest", str(tmp_path), "--database-url", url)
     assert (code, err) == (0, "")
     assert "entities (" in out
+
+
+def test_settings_errors_print_brackets_and_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_DATABASE_URL", "postgresql+psycopg//af:[s3cret]@host/db")
+    get_settings.cache_clear()
+    try:
+        code, _, err = invoke("migrate")
+    finally:
+        get_settings.cache_clear()
+    assert code == 1
+    assert err.startswith("Error: invalid settings: APP_DATABASE_URL: ")
+    assert "cannot be parsed" in err and "s3cret" not in err
+    monkeypatch.setenv("APP_DATABASE_URL", "sqlite:///x.db")
+    monkeypatch.setenv("APP_ROOT_PATH", "[facts]")
+    assert "[facts]" not in invoke("migrate")[2]  # the value is not echoed either way

@@ -48,3 +48,13 @@ def test_migration_files_are_named_by_date() -> None:
     assert names
     for name in names:
         assert name[:11].count("-") == 2 and name[10] == "_", name
+
+
+def test_in_memory_sqlite_uris_get_an_engine(tmp_path: Path) -> None:
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:m1?mode=memory&uri=true"):
+        engine = create_db_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        finally:
+            engine.dispose()

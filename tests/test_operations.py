@@ -97,6 +97,8 @@ def test_log_config_follows_the_settings() -> None:
     text_config = log_config(Settings(log_level="warning"))
     assert text_config["root"]["level"] == "WARNING"
     assert "format" in text_config["formatters"]["default"]
+    # Request lines follow the level: at warning they are silenced with the rest of INFO.
+    assert "level" not in text_config["loggers"][ACCESS_LOGGER]
     json_config = log_config(Settings(log_format="json"))
     assert json_config["formatters"]["default"] == {"()": "app.logs.JSONFormatter"}
 
@@ -152,6 +154,27 @@ def reads_blocked(url: str) -> Iterator[None]:
         engine.dispose()
 
 
+def _wait_until_blocked(url: str) -> None:
+    """Return once the server's read is waiting for the lock (PostgreSQL shows it)."""
+    if is_sqlite(url):
+        time.sleep(1.0)  # SQLite has no view of waiting readers; a request takes milliseconds
+        return
+    engine = create_engine(url)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                waiting = conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar()
+            if waiting:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the request never reached the database")
+    finally:
+        engine.dispose()
+
+
 def test_sigterm_lets_the_request_in_flight_finish(db_url: str) -> None:
     with serve(db_url) as server:
         answers: list[httpx.Response] = []
@@ -160,7 +183,7 @@ def test_sigterm_lets_the_request_in_flight_finish(db_url: str) -> None:
         )
         with reads_blocked(db_url):
             request.start()
-            time.sleep(0.5)  # the request is now waiting for the database
+            _wait_until_blocked(db_url)
             server.process.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             assert server.process.poll() is None, "the server stopped with a request in flight"
@@ -258,7 +281,8 @@ def test_concurrent_ingests_while_the_api_serves_reads(db_url: str, tmp_path: Pa
 
 
 def _healthcheck(*args: str, port: str) -> subprocess.CompletedProcess[str]:
-    env = {"APP_PORT": port, "PATH": ""}
+    # A proxy nobody listens on: the local check must not go through it.
+    env = {"APP_PORT": port, "PATH": "", "http_proxy": "http://127.0.0.1:9"}
     return subprocess.run([*args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 

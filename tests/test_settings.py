@@ -109,7 +109,7 @@ def test_database_urls_name_one_driver_per_backend(given: str, used: str) -> Non
     ("field", "value", "message"),
     [
         ("database_url", "postgresql+asyncpg://db/facts", "'postgresql+asyncpg' is not supported"),
-        ("database_url", "not a url", "must be a sqlite:/// or postgresql+psycopg:// URL, not"),
+        ("database_url", "not a url", "postgresql+psycopg:// URL; this one cannot be parsed"),
         ("root_path", "facts", "must start with / and not end with one"),
         ("root_path", "/facts/", "must start with / and not end with one"),
         ("db_pool_timeout", 0, "greater than 0"),
