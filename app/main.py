@@ -9,8 +9,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from app import errors
-from app.api import articles, claims, entities, events, meta
+from app import errors, http
+from app.api import articles, claims, entities, events, meta, search, views
 from app.db import create_db_engine
 from app.logs import AccessLog
 from app.settings import Settings, get_settings
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Every route reads the data's revision first: its ETag, and early 304s.
+        dependencies=[http.REVISION],
         docs_url=None,
         redoc_url=None,
         openapi_tags=[
@@ -66,11 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "operations", "description": "Health checks."},
         ],
     )
+    app.state.settings = settings
     errors.install(app)
+    http.install(app, settings)
     if settings.access_log:
         app.add_middleware(AccessLog)
-    for module in (articles, entities, events, claims, meta):
+    for module in (articles, entities, events, claims, search, meta):
         app.include_router(module.router)
+    app.include_router(views.router)
     _offline_docs(app)
     return app
 

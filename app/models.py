@@ -13,7 +13,18 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -57,13 +68,13 @@ STATUS_DEFINITIONS: dict[VerificationStatus, dict[str, str]] = {
         "definition": (
             "Confirmation has been asked of a named party and no answer is recorded yet."
         ),
-        "claimreview_rating": "Unverified",
+        "claimreview_rating": "Pending",
         "fever_label": "NOT ENOUGH INFO",
     },
     VerificationStatus.disputed: {
         "label": "Disputed",
         "definition": "Credible sources conflict.",
-        "claimreview_rating": "Mixture",
+        "claimreview_rating": "Disputed",
         "fever_label": "NOT ENOUGH INFO",
     },
     VerificationStatus.refuted: {
@@ -403,6 +414,21 @@ class ClaimStatusChange(SQLModel, table=True):
     recorded_at: dt.datetime
 
 
+class DataRevision(SQLModel, table=True):
+    """One row (id 1) counting the ingests that changed the data, and when the last one did.
+
+    HTTP validators derive from it: a response's ETag and Last-Modified change exactly
+    when the data may have.
+    """
+
+    __tablename__ = "data_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int
+    changed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = getattr(model, "__table__")  # noqa: B009 - SQLModel does not type __table__
     assert isinstance(table, Table)
@@ -423,3 +449,4 @@ subject_t = _table(ClaimSubject)
 claim_event_t = _table(ClaimEvent)
 evidence_t = _table(Evidence)
 history_t = _table(ClaimStatusChange)
+data_revision_t = _table(DataRevision)

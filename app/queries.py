@@ -11,7 +11,7 @@ so the number of statements per page does not grow with the page size.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from app import fts
 from app.models import (
     STATUS_DEFINITIONS,
     VerificationStatus,
@@ -45,6 +46,19 @@ from app.models import (
 Row = dict[str, Any]
 Key = tuple[int, ...]
 PageResult = tuple[list[Row], Key | None]
+
+
+class Extension(Protocol):
+    """More conditions on a list and what to compute over it (see ``app.listing``)."""
+
+    def apply(self, conn: Connection, stmt: Select[Any]) -> Select[Any]:
+        """The filtered ``stmt``; may run summary queries (counts, facets) over it."""
+        ...
+
+    def finish(self, conn: Connection, items: list[Row]) -> None:
+        """Embed related resources asked for into the page's ``items``."""
+        ...
+
 
 DETAIL_LIMIT = 100
 
@@ -68,8 +82,9 @@ def _page(
     return rows, None
 
 
-def _contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
-    return column.icontains(text, autoescape=True)
+def _text_match(conn: Connection, table: Table, q: str) -> ColumnElement[bool]:
+    """Rows of ``table`` whose indexed text matches the full-text query ``q`` (see app.fts)."""
+    return fts.matches(conn.dialect.name, table, q)
 
 
 def _entity_id(key: str) -> Any:
@@ -155,10 +170,11 @@ def list_articles(
     published_to: date | None = None,
     entity: str | None = None,
     q: str | None = None,
+    extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
-    """Articles in ingest order, filtered by publisher, language, dates, entity or title."""
+    """Articles in ingest order, filtered by publisher, language, dates, entity or words."""
     stmt = select(*ARTICLE_COLUMNS)
     if publisher is not None:
         stmt = stmt.where(article_t.c.publisher == publisher)
@@ -177,7 +193,9 @@ def list_articles(
             )
         )
     if q:
-        stmt = stmt.where(_contains(article_t.c.title, q))
+        stmt = stmt.where(_text_match(conn, article_t, q))
+    if extension is not None:
+        stmt = extension.apply(conn, stmt)
     rows, nxt = _page(conn, stmt, [article_t.c.id], after, limit)
     return [_article(r) for r in rows], nxt
 
@@ -235,6 +253,7 @@ def list_entities(
     kind: Sequence[str] | None = None,
     article: str | None = None,
     q: str | None = None,
+    extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
@@ -253,10 +272,12 @@ def list_entities(
     if q:
         stmt = stmt.where(
             or_(
-                _contains(entity_t.c.name, q),
-                entity_t.c.id.in_(select(alias_t.c.entity_id).where(_contains(alias_t.c.name, q))),
+                _text_match(conn, entity_t, q),
+                entity_t.c.id.in_(select(alias_t.c.entity_id).where(_text_match(conn, alias_t, q))),
             )
         )
+    if extension is not None:
+        stmt = extension.apply(conn, stmt)
     rows, nxt = _page(conn, stmt, [entity_t.c.id], after, limit)
     aliases = _aliases(conn, [r._key for r in rows])
     return [_entity(dict(r._mapping), aliases) for r in rows], nxt
@@ -401,8 +422,13 @@ def _event_entity_filter(entity_id: Any) -> ColumnElement[bool]:
     )
 
 
+# The entity joined as an event's location and as a claim's claimant (also filterable).
+LOCATION = entity_t.alias("loc")
+CLAIMANT = entity_t.alias("who")
+
+
 def _event_select() -> Select[Any]:
-    loc = entity_t.alias("loc")
+    loc = LOCATION
     return select(
         event_t.c.id.label("_key"),
         event_t.c.key,
@@ -492,6 +518,7 @@ def list_events(
     date_to: date | None = None,
     q: str | None = None,
     in_article_order: bool = False,
+    extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
@@ -522,7 +549,9 @@ def list_events(
             or_(event_t.c.time_start.is_(None), event_t.c.time_start <= date_to),
         )
     if q:
-        stmt = stmt.where(_contains(event_t.c.summary, q))
+        stmt = stmt.where(_text_match(conn, event_t, q))
+    if extension is not None:
+        stmt = extension.apply(conn, stmt)
     order = event_t.c.position if in_article_order and article is not None else event_t.c.id
     rows, nxt = _page(conn, stmt, [order], after, limit)
     return _event_rows(conn, rows), nxt
@@ -561,7 +590,7 @@ def _claim_entity_filter(entity_id: Any, role: str) -> ColumnElement[bool]:
 
 
 def _claim_select() -> Select[Any]:
-    who = entity_t.alias("who")
+    who = CLAIMANT
     return select(
         claim_t.c.id.label("_key"),
         claim_t.c.key,
@@ -642,6 +671,7 @@ def list_claims(
     published_to: date | None = None,
     q: str | None = None,
     in_article_order: bool = False,
+    extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
@@ -670,10 +700,15 @@ def list_claims(
     if published_to is not None:
         stmt = stmt.where(article_t.c.published <= published_to)
     if q:
-        stmt = stmt.where(_contains(claim_t.c.text, q))
+        stmt = stmt.where(_text_match(conn, claim_t, q))
+    if extension is not None:
+        stmt = extension.apply(conn, stmt)
     order = claim_t.c.position if in_article_order and article is not None else claim_t.c.id
     rows, nxt = _page(conn, stmt, [order], after, limit)
-    return _claim_rows(conn, rows), nxt
+    items = _claim_rows(conn, rows)
+    if extension is not None:
+        extension.finish(conn, items)
+    return items, nxt
 
 
 def get_claim(conn: Connection, key: str) -> Row | None:
@@ -681,45 +716,93 @@ def get_claim(conn: Connection, key: str) -> Row | None:
     rows = conn.execute(CLAIM_SELECT.where(claim_t.c.key == key)).all()
     if not rows:
         return None
-    claim_id = rows[0]._key
     out = _claim_rows(conn, rows)[0]
-    src = entity_t.alias("src")
-    out["evidence"] = [
-        {
-            "source": r.source,
-            "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
-            "stance": r.stance,
-            "summary": r.summary,
-            "url": r.url,
-            "anchor": r.anchor,
-            "date": r.date,
-        }
-        for r in conn.execute(
-            select(
-                evidence_t.c.source,
-                src.c.key.label("src_key"),
-                src.c.name.label("src_name"),
-                src.c.kind.label("src_kind"),
-                evidence_t.c.stance,
-                evidence_t.c.summary,
-                evidence_t.c.url,
-                evidence_t.c.anchor,
-                evidence_t.c.date,
-            )
-            .select_from(evidence_t.outerjoin(src, src.c.id == evidence_t.c.source_entity_id))
-            .where(evidence_t.c.claim_id == claim_id)
-            .order_by(evidence_t.c.position)
-        )
-    ]
-    out["history"] = [
-        {"status": r.status, "rationale": r.rationale, "recorded_at": r.recorded_at}
-        for r in conn.execute(
-            select(history_t.c.status, history_t.c.rationale, history_t.c.recorded_at)
-            .where(history_t.c.claim_key == key)
-            .order_by(history_t.c.id)
-        )
-    ]
+    out["evidence"] = claim_evidence(conn, [key]).get(key, [])
+    out["history"] = claim_history(conn, [key]).get(key, [])
     return out
+
+
+def claim_evidence(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list[Row]]:
+    """The evidence of each of these claims, in fact-file order, by claim id."""
+    if not claim_keys:
+        return {}
+    src = entity_t.alias("src")
+    out: dict[str, list[Row]] = defaultdict(list)
+    for r in conn.execute(
+        select(
+            claim_t.c.key.label("claim"),
+            evidence_t.c.source,
+            src.c.key.label("src_key"),
+            src.c.name.label("src_name"),
+            src.c.kind.label("src_kind"),
+            evidence_t.c.stance,
+            evidence_t.c.summary,
+            evidence_t.c.url,
+            evidence_t.c.anchor,
+            evidence_t.c.date,
+        )
+        .select_from(
+            evidence_t.join(claim_t, claim_t.c.id == evidence_t.c.claim_id).outerjoin(
+                src, src.c.id == evidence_t.c.source_entity_id
+            )
+        )
+        .where(claim_t.c.key.in_(claim_keys))
+        .order_by(evidence_t.c.claim_id, evidence_t.c.position)
+    ):
+        out[r.claim].append(
+            {
+                "source": r.source,
+                "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
+                "stance": r.stance,
+                "summary": r.summary,
+                "url": r.url,
+                "anchor": r.anchor,
+                "date": r.date,
+            }
+        )
+    return dict(out)
+
+
+def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list[Row]]:
+    """Every status each of these claims has had, oldest first, by claim id."""
+    if not claim_keys:
+        return {}
+    out: dict[str, list[Row]] = defaultdict(list)
+    for r in conn.execute(
+        select(
+            history_t.c.claim_key,
+            history_t.c.status,
+            history_t.c.rationale,
+            history_t.c.recorded_at,
+        )
+        .where(history_t.c.claim_key.in_(claim_keys))
+        .order_by(history_t.c.id)
+    ):
+        out[r.claim_key].append(
+            {"status": r.status, "rationale": r.rationale, "recorded_at": r.recorded_at}
+        )
+    return dict(out)
+
+
+def articles_by_id(conn: Connection, keys: Sequence[str]) -> dict[str, Row]:
+    """The summaries of the articles with these public ids, by id."""
+    if not keys:
+        return {}
+    rows = conn.execute(select(*ARTICLE_COLUMNS).where(article_t.c.key.in_(keys))).all()
+    return {r.key: _article(r) for r in rows}
+
+
+def status_recorded(conn: Connection, claim_keys: Sequence[str]) -> dict[str, Any]:
+    """When each claim's current status was recorded (its newest history entry), by claim id."""
+    if not claim_keys:
+        return {}
+    return dict(
+        conn.execute(
+            select(history_t.c.claim_key, func.max(history_t.c.recorded_at))
+            .where(history_t.c.claim_key.in_(claim_keys))
+            .group_by(history_t.c.claim_key)
+        ).all()
+    )
 
 
 # --- vocabulary --------------------------------------------------------------
@@ -747,3 +830,39 @@ def verification_statuses(conn: Connection) -> list[Row]:
 def database_ready(conn: Connection) -> bool:
     """Whether the database answers and holds at least one article."""
     return conn.execute(select(article_t.c.id).limit(1)).first() is not None
+
+
+# --- one article's facts, whole ------------------------------------------------
+
+
+def _all(fetch: Any) -> list[Row]:
+    items: list[Row] = []
+    after: Key | None = None
+    while True:
+        page, after = fetch(after)
+        items.extend(page)
+        if after is None:
+            return items
+
+
+def article_facts(conn: Connection, article: str) -> Row:
+    """All the entities (with mentions), events and claims (with evidence) of one article."""
+    claims = _all(
+        lambda after: list_claims(
+            conn, article=article, in_article_order=True, after=after, limit=500
+        )
+    )
+    evidence = claim_evidence(conn, [claim["id"] for claim in claims])
+    for claim in claims:
+        claim["evidence"] = evidence.get(claim["id"], [])
+    return {
+        "entities": _all(
+            lambda after: list_article_entities(conn, article, after=after, limit=500)
+        ),
+        "events": _all(
+            lambda after: list_events(
+                conn, article=article, in_article_order=True, after=after, limit=500
+            )
+        ),
+        "claims": claims,
+    }

@@ -172,6 +172,11 @@ class ClaimDetail(ClaimOut):
     history: list[StatusChange] = Field(description="Every status the claim has had, oldest first.")
 
 
+class FacetValue(Schema):
+    value: str | None
+    count: int
+
+
 class Page(Schema, Generic[T]):
     """One page of a list. Follow `next` until it is null to read the whole list."""
 
@@ -179,6 +184,12 @@ class Page(Schema, Generic[T]):
     limit: int = Field(description="The page size asked for.")
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null on the last.")
     next: str | None = Field(description="URL of the next page (same filters); null on the last.")
+    total: int | None = Field(
+        default=None, description="With `count=exact`: the number of items in the whole list."
+    )
+    facets: dict[str, list[FacetValue]] | None = Field(
+        default=None, description="With `facet=`: the whole list counted by each facet asked for."
+    )
 
 
 class StatusInfo(Schema):
@@ -211,3 +222,34 @@ class Problem(Schema):
 class Health(Schema):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class EntityInArticle(ArticleEntity):
+    overlapping: list[Anchor] | None = Field(
+        default=None, description="With `overlaps`: the mentions in the range."
+    )
+
+
+class EventInArticle(EventOut):
+    overlapping: list[Anchor] | None = Field(
+        default=None, description="With `overlaps`: the event's anchors in the range."
+    )
+
+
+class ClaimInArticle(ClaimOut):
+    evidence: list[Evidence]
+    overlapping: list[Anchor] | None = Field(
+        default=None,
+        description="With `overlaps`: the claim's anchors, attribution, hedge and evidence "
+        "anchors in the range.",
+    )
+
+
+class ArticleFacts(Schema):
+    """The facts of one article, or those tied to words in a range of its text."""
+
+    article: str
+    overlaps: dict[str, int] | None = Field(description="The range asked for, if any.")
+    entities: list[EntityInArticle]
+    events: list[EventInArticle]
+    claims: list[ClaimInArticle]

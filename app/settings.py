@@ -1,17 +1,19 @@
 """Typed settings, read from ``APP_*`` environment variables."""
 
+import re
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXPECTED_URL = "must be a sqlite:/// or postgresql+psycopg:// URL"
+ORIGIN = re.compile(r"https?://[^/\s?#]+")
 
 
 def bundled_path(name: str) -> Path:
@@ -76,9 +78,26 @@ class Settings(BaseSettings):
         ge=1,
         description="Seconds `serve` lets in-flight requests finish after SIGTERM or SIGINT.",
     )
+    claimreview_author: str = Field(
+        default="article-facts",
+        min_length=1,
+        max_length=200,
+        description="Organisation named as the author of ClaimReview output: whoever runs the "
+        "service and stands behind the statuses of the fact files it loads.",
+    )
     root_path: str = Field(
         default="",
         description="Path prefix when served behind a proxy under a sub-path, e.g. `/facts`.",
+    )
+    cache_max_age: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds clients and proxies may reuse a response without revalidating it.",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("*",),
+        description="Origins whose pages may read the API from a browser: `*` (any), a "
+        "comma-separated list such as `https://a.example,https://b.example`, or empty (none).",
     )
 
     @field_validator("database_url")
@@ -105,6 +124,25 @@ class Settings(BaseSettings):
     def _path_prefix(cls, value: str) -> str:
         if value and (not value.startswith("/") or value.endswith("/")):
             raise ValueError("must start with / and not end with one, e.g. /facts")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value and len(value) > 1:
+            raise ValueError("`*` allows every origin and cannot be combined with others")
+        for origin in value:
+            if origin != "*" and not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path or trailing /"
+                )
         return value
 
 

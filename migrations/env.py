@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 from app import models
 from app.db import create_db_engine
+from app.fts import include_name, include_object
 from app.settings import get_settings
 
 config = context.config
@@ -23,6 +24,8 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

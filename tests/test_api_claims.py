@@ -404,8 +404,8 @@ def test_verification_statuses(client: TestClient) -> None:
     assert [(s.claimreview_rating, s.fever_label) for s in statuses] == [
         ("True", "SUPPORTS"),
         ("Unverified", "NOT ENOUGH INFO"),
-        ("Unverified", "NOT ENOUGH INFO"),
-        ("Mixture", "NOT ENOUGH INFO"),
+        ("Pending", "NOT ENOUGH INFO"),
+        ("Disputed", "NOT ENOUGH INFO"),
         ("False", "REFUTES"),
     ]
     by_status = {s.status.value: s for s in statuses}

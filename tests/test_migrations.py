@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from app.db import alembic_config, create_db_engine, schema_revision, upgrade
+from app.fts import include_name, include_object
 from app.models import metadata
 
 
@@ -16,9 +17,12 @@ def test_head_matches_the_models_and_downgrades_to_nothing(db_url: str) -> None:
     engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
-            )
+            opts = {
+                "compare_type": True,
+                "include_name": include_name,
+                "include_object": include_object,
+            }
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         current, head = schema_revision(engine)
         assert current == head is not None

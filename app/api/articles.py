@@ -2,11 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page, require
+from app.api.deps import (
+    INVALID,
+    NOT_FOUND,
+    ClaimPageDep,
+    JSONResponse,
+    PageDep,
+    StrictQueryRoute,
+    defer_problem,
+    page,
+    require,
+)
 from app.api.examples import example
 from app.api.filters import (
     ArticleFilters,
@@ -17,10 +27,20 @@ from app.api.filters import (
     PathId,
     values,
 )
+from app.api.options import ArticleOptions, ClaimOptions, EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.models import article_t
-from app.schemas import ArticleDetail, ArticleEntity, ArticleSummary, ClaimOut, EventOut, Page
+from app.positions import overlapping
+from app.schemas import (
+    ArticleDetail,
+    ArticleEntity,
+    ArticleFacts,
+    ArticleSummary,
+    ClaimOut,
+    EventOut,
+    Page,
+)
 
 router = APIRouter(
     prefix="/articles", tags=["articles"], route_class=StrictQueryRoute, responses=INVALID
@@ -32,13 +52,17 @@ def list_articles(
     request: Request,
     session: SessionDep,
     paging: PageDep,
+    options: ArticleOptions,
     filters: Annotated[ArticleFilters, Depends()],
 ) -> Response:
     """List articles in ingest order; filter by publisher, language, date, entity or title."""
-    result = queries.list_articles(
-        session.connection(), **filters.kwargs, after=paging.after, limit=paging.limit
+    result = paging.run(
+        queries.list_articles,
+        session,
+        **filters.kwargs,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(
@@ -67,13 +91,7 @@ def article_entities(
     """The entities the article names, in fact-file order, each with its mentions here."""
     conn = session.connection()
     require(conn, article_t, article_id, "article")
-    result = queries.list_article_entities(
-        conn,
-        article_id,
-        kind=values(kind),
-        after=paging.after,
-        limit=paging.limit,
-    )
+    result = paging.run(queries.list_article_entities, conn, article=article_id, kind=values(kind))
     return page(request, result, paging)
 
 
@@ -87,22 +105,23 @@ def article_events(
     article_id: PathId,
     session: SessionDep,
     paging: PageDep,
+    options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
     entity: EntityId = None,
 ) -> Response:
     """The article's events, in fact-file order."""
     conn = session.connection()
     require(conn, article_t, article_id, "article")
-    result = queries.list_events(
+    result = paging.run(
+        queries.list_events,
         conn,
         **filters.kwargs,
         article=article_id,
         entity=entity,
         in_article_order=True,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(
@@ -114,20 +133,54 @@ def article_claims(
     request: Request,
     article_id: PathId,
     session: SessionDep,
-    paging: PageDep,
+    paging: ClaimPageDep,
+    options: ClaimOptions,
     filters: Annotated[ClaimFilters, Depends()],
     entity: EntityId = None,
 ) -> Response:
     """The article's claims, in fact-file order."""
     conn = session.connection()
     require(conn, article_t, article_id, "article")
-    result = queries.list_claims(
+    result = paging.run(
+        queries.list_claims,
         conn,
         **filters.kwargs,
         article=article_id,
         entity=entity,
         in_article_order=True,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
+
+
+Overlaps = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9]{1,9},[0-9]{1,9}$",
+        description="`start,end`: keep the facts with an anchor overlapping this half-open "
+        "range of code points, e.g. `400,520`; each then lists those anchors in `overlapping`.",
+    ),
+]
+
+
+@router.get(
+    "/{article_id}/facts",
+    response_model=ArticleFacts,
+    responses={**example("article_facts"), **NOT_FOUND},
+)
+def article_facts(
+    request: Request, article_id: PathId, session: SessionDep, overlaps: Overlaps = None
+) -> Response:
+    """Every entity (with its mentions), event and claim (with its evidence) of the article,
+    in fact-file order; with `overlaps`, only those tied to words in that range of the text."""
+    conn = session.connection()
+    require(conn, article_t, article_id, "article")
+    facts = queries.article_facts(conn, article_id)
+    span = None
+    if overlaps is not None:
+        start, end = (int(n) for n in overlaps.split(","))
+        if start >= end:
+            defer_problem(request, "overlaps", "start must be less than end", overlaps)
+        facts = overlapping(facts, start, end)
+        span = {"start": start, "end": end}
+    return JSONResponse({"article": article_id, "overlaps": span, **facts})

@@ -6,11 +6,13 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
+from app.api.deps import INVALID, NOT_FOUND, ClaimPageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityId, EventId, PathId, Role
+from app.api.options import ClaimOptions
 from app.db import SessionDep
 from app.errors import NotFound
+from app.formats import ClaimFormatDep, render_claim
 from app.schemas import ClaimDetail, ClaimOut, Page
 
 router = APIRouter(
@@ -22,7 +24,8 @@ router = APIRouter(
 def list_claims(
     request: Request,
     session: SessionDep,
-    paging: PageDep,
+    paging: ClaimPageDep,
+    options: ClaimOptions,
     filters: Annotated[ClaimFilters, Depends()],
     entity: EntityId = None,
     role: Role = "any",
@@ -30,25 +33,28 @@ def list_claims(
     article: ArticleId = None,
 ) -> Response:
     """List claims, oldest first; filter by status, kind, claimant, entity, article, text…"""
-    result = queries.list_claims(
-        session.connection(),
+    result = paging.run(
+        queries.list_claims,
+        session,
         **filters.kwargs,
         entity=entity,
         role=role,
         event=event,
         article=article,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(
     "/{claim_id}", response_model=ClaimDetail, responses={**example("get_claim"), **NOT_FOUND}
 )
-def get_claim(claim_id: PathId, session: SessionDep) -> Response:
+def get_claim(
+    request: Request, claim_id: PathId, session: SessionDep, chosen: ClaimFormatDep
+) -> Response:
     """One claim with its claimant, subjects, anchors, evidence and full status history."""
-    claim = queries.get_claim(session.connection(), claim_id)
+    conn = session.connection()
+    claim = queries.get_claim(conn, claim_id)
     if claim is None:
         raise NotFound(f"no claim with id {claim_id!r}")
-    return JSONResponse(claim)
+    return render_claim(request, conn, claim, chosen)

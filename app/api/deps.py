@@ -5,7 +5,7 @@ import binascii
 import hashlib
 from collections.abc import Callable, Coroutine, Sequence
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -13,13 +13,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 from sqlalchemy import Connection, Table
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 
-from app import queries
+from app import formats, queries
 from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.schemas import Problem
+
+if TYPE_CHECKING:
+    from app.api.options import ListOptions
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -62,7 +66,9 @@ MAX_KEY = 2**31 - 1  # keys are 32-bit integers on PostgreSQL
 
 def list_digest(request: Request) -> str:
     params = sorted(
-        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in ("cursor", "limit", "format")
     )
     raw = orjson.dumps([request.url.path, params])
     return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:9]).decode()
@@ -96,28 +102,39 @@ def _valid_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1–{MAX_LIMIT}).")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Opaque cursor from the previous page's `next_cursor`, on the same "
+        "list with the same filters.",
+    ),
+    # Checked as a parameter, so a bad cursor is reported with every other bad value.
+    AfterValidator(_valid_cursor),
+]
+
+
 class PageParams:
-    """``limit`` and ``cursor``, shared by every list route."""
+    """``limit``, ``cursor`` and ``format``, shared by every list route."""
+
+    allowed: tuple[formats.Format, ...] = formats.LIST_FORMATS
 
     def __init__(
         self,
         request: Request,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1–{MAX_LIMIT}).")
-        ] = DEFAULT_LIMIT,
-        cursor: Annotated[
-            str | None,
-            Query(
-                min_length=1,
-                max_length=200,
-                description="Opaque cursor from the previous page's `next_cursor`, on the same "
-                "list with the same filters.",
-            ),
-            # Checked as a parameter, so a bad cursor is reported with every other bad value.
-            AfterValidator(_valid_cursor),
-        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        format: formats.ListFormatQuery = None,
     ) -> None:
+        self.chosen = formats.choose(request, format, self.allowed)
+        # CSV and NDJSON export the whole list unless a page is asked for.
+        self.export = self.chosen.format in formats.EXPORTS and not (
+            {"limit", "cursor"} & set(request.query_params)
+        )
         self.limit = limit
+        self.conn: Connection | None = None
         self.digest = list_digest(request)
         self.after: tuple[int, ...] | None = None
         if cursor is not None:
@@ -128,24 +145,71 @@ class PageParams:
                 message = "this cursor belongs to another list, or to other filters"
                 defer_problem(request, "cursor", message, cursor)
 
+    def run(
+        self, query: formats.Fetch, conn: Connection | Session, **filters: Any
+    ) -> "queries.PageResult | formats.Export":
+        """This page of ``query``; for an export, the query itself, run later by the stream."""
+        if self.export:
+            return formats.Export(query, filters)
+        if isinstance(conn, Session):
+            conn = conn.connection()
+        self.conn = conn
+        return query(conn, **filters, after=self.after, limit=self.limit)
+
+
+class ClaimPageParams(PageParams):
+    """Page parameters of a list of claims, which can also be ClaimReview JSON-LD."""
+
+    allowed = formats.CLAIM_LIST_FORMATS
+
+    def __init__(
+        self,
+        request: Request,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        format: formats.ClaimListFormatQuery = None,
+    ) -> None:
+        super().__init__(request, limit, cursor, format)  # type: ignore[arg-type]
+
 
 PageDep = Annotated[PageParams, Depends()]
+ClaimPageDep = Annotated[ClaimPageParams, Depends()]
 
 
 def page(
     request: Request,
-    result: tuple[list[dict[str, Any]], tuple[int, ...] | None],
+    result: "queries.PageResult | formats.Export",
     params: PageParams,
-) -> JSONResponse:
-    """Render one page with its `next` link (also sent as `Link: <…>; rel="next"`)."""
+    options: "ListOptions | None" = None,
+) -> Response:
+    """Render one page with its `next` link (also sent as `Link: <…>; rel="next"`).
+
+    In the format negotiated (see ``app.formats``); a CSV or NDJSON export streams the
+    whole list instead.
+    """
+    fields = options.fields if options is not None else None
+    if isinstance(result, formats.Export):
+        return formats.export(request, params.chosen, result, fields)
     items, next_key = result
     next_cursor = encode_cursor(params.digest, next_key) if next_key is not None else None
     next_url = None
-    headers = {}
+    headers = {"Vary": "Accept"}
     if next_cursor is not None:
         next_url = str(request.url.include_query_params(cursor=next_cursor))
         headers["Link"] = f'<{next_url}>; rel="next"'
-    body = {"items": items, "limit": params.limit, "next_cursor": next_cursor, "next": next_url}
+    body: dict[str, Any] = {
+        "items": items,
+        "limit": params.limit,
+        "next_cursor": next_cursor,
+        "next": next_url,
+    }
+    if options is not None:
+        body = options.render(body)
+    if params.chosen.format is formats.Format.claimreview and params.conn is not None:
+        graph = formats.claim_reviews(request, params.conn, items)
+        return formats.claimreview_response(request, {"@graph": graph}, headers)
+    if params.chosen.format is not formats.Format.json:
+        return formats.render_page(request, params.chosen, body["items"], headers, fields)
     return JSONResponse(body, headers=headers)
 
 
@@ -155,6 +219,14 @@ def require(conn: Connection, table: Table, key: str, what: str) -> int:
     if pk is None:
         raise NotFound(f"no {what} with id {key!r}")
     return pk
+
+
+def _grammar(dependant: Any) -> Any:
+    """The resource whose ``field__op`` filters a route accepts (see app.api.options), if any."""
+    found = getattr(dependant.call, "filter_grammar", None)
+    for sub in dependant.dependencies:
+        found = found or _grammar(sub)
+    return found
 
 
 def _query_fields(dependant: Any) -> dict[str, Any]:
@@ -186,12 +258,17 @@ class StrictQueryRoute(APIRoute):
         handler = super().get_route_handler()
         fields = _query_fields(self.dependant)
         single = frozenset(name for name, field in fields.items() if not _repeatable(field))
+        grammar = _grammar(self.dependant)
         accepted = ", ".join(sorted(fields)) or "none"
+        if grammar is not None:
+            accepted += f", and field__operator filters on: {grammar.describe()}"
 
         def problems(request: Request) -> list[dict[str, Any]]:
             found = []
             for name in sorted(set(request.query_params)):
                 given = request.query_params.getlist(name)
+                if grammar is not None and "__" in name:
+                    continue  # checked by the filter grammar itself
                 if name not in fields:
                     msg = f"unknown parameter; this route accepts: {accepted}"
                 elif name in single and len(given) > 1:

@@ -6,7 +6,16 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page, require
+from app.api.deps import (
+    INVALID,
+    NOT_FOUND,
+    ClaimPageDep,
+    JSONResponse,
+    PageDep,
+    StrictQueryRoute,
+    page,
+    require,
+)
 from app.api.examples import example
 from app.api.filters import (
     ArticleId,
@@ -18,6 +27,7 @@ from app.api.filters import (
     Text,
     values,
 )
+from app.api.options import ClaimOptions, EntityOptions, EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.models import entity_t
@@ -33,20 +43,21 @@ def list_entities(
     request: Request,
     session: SessionDep,
     paging: PageDep,
+    options: EntityOptions,
     kind: EntityKinds = None,
     article: ArticleId = None,
     q: Text = None,
 ) -> Response:
     """List entities in the order first ingested; filter by kind, article, name or alias."""
-    result = queries.list_entities(
-        session.connection(),
+    result = paging.run(
+        queries.list_entities,
+        session,
         kind=values(kind),
         article=article,
         q=q,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(
@@ -71,7 +82,7 @@ def entity_mentions(
     """Every place any article names the entity, by article and position, as written."""
     conn = session.connection()
     pk = require(conn, entity_t, entity_id, "entity")
-    result = queries.list_mentions(conn, pk, after=paging.after, limit=paging.limit)
+    result = paging.run(queries.list_mentions, conn, entity_id=pk)
     return page(request, result, paging)
 
 
@@ -84,22 +95,23 @@ def entity_claims(
     request: Request,
     entity_id: PathId,
     session: SessionDep,
-    paging: PageDep,
+    paging: ClaimPageDep,
+    options: ClaimOptions,
     filters: Annotated[ClaimFilters, Depends()],
     role: Role = "any",
 ) -> Response:
     """Claims the entity makes or is the subject of, oldest first."""
     conn = session.connection()
     require(conn, entity_t, entity_id, "entity")
-    result = queries.list_claims(
+    result = paging.run(
+        queries.list_claims,
         conn,
         **filters.kwargs,
         entity=entity_id,
         role=role,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(
@@ -112,12 +124,17 @@ def entity_events(
     entity_id: PathId,
     session: SessionDep,
     paging: PageDep,
+    options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
 ) -> Response:
     """Events the entity takes part in or that happen at the place it names, oldest first."""
     conn = session.connection()
     require(conn, entity_t, entity_id, "entity")
-    result = queries.list_events(
-        conn, **filters.kwargs, entity=entity_id, after=paging.after, limit=paging.limit
+    result = paging.run(
+        queries.list_events,
+        conn,
+        **filters.kwargs,
+        entity=entity_id,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)

@@ -9,6 +9,7 @@ from app import queries
 from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
 from app.api.examples import example
 from app.api.filters import ArticleId, EntityId, EventFilters, PathId
+from app.api.options import EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.schemas import EventDetail, EventOut, Page
@@ -23,20 +24,21 @@ def list_events(
     request: Request,
     session: SessionDep,
     paging: PageDep,
+    options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
     entity: EntityId = None,
     article: ArticleId = None,
 ) -> Response:
     """List events, oldest first; filter by status, kind, modality, entity, date window…"""
-    result = queries.list_events(
-        session.connection(),
+    result = paging.run(
+        queries.list_events,
+        session,
         **filters.kwargs,
         entity=entity,
         article=article,
-        after=paging.after,
-        limit=paging.limit,
+        extension=options.extension,
     )
-    return page(request, result, paging)
+    return page(request, result, paging, options)
 
 
 @router.get(

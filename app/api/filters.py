@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
+from app import fts
 from app.api.deps import defer_problem
 from app.models import ClaimKind, EntityKind, EventKind, EventModality, VerificationStatus
 
@@ -38,10 +39,15 @@ def _id(description: str) -> Any:
 PathId = Annotated[
     str, Path(min_length=1, max_length=400, description="Public id."), AfterValidator(_no_nul)
 ]
+SEARCH_GRAMMAR = (
+    'words (all must occur, any case), "quoted phrases", prefix* words, OR between '
+    "alternatives; see /search"
+)
 Text = Annotated[
     str | None,
-    Query(min_length=1, max_length=200, description="Case-insensitive substring of the text."),
+    Query(min_length=1, max_length=200, description=f"Full-text query: {SEARCH_GRAMMAR}."),
     AfterValidator(_no_nul),
+    AfterValidator(fts.check),
 ]
 EntityId = Annotated[str | None, _id("Entity id."), AfterValidator(_no_nul)]
 ArticleId = Annotated[str | None, _id("Article id."), AfterValidator(_no_nul)]
@@ -164,9 +170,12 @@ class ArticleFilters:
         q: Annotated[
             str | None,
             Query(
-                min_length=1, max_length=200, description="Case-insensitive substring of the title."
+                min_length=1,
+                max_length=200,
+                description=f"Full-text query on the title and text: {SEARCH_GRAMMAR}.",
             ),
             AfterValidator(_no_nul),
+            AfterValidator(fts.check),
         ] = None,
     ) -> None:
         _window(request, "published_from", "published_to", published_from, published_to)

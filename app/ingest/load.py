@@ -30,6 +30,7 @@ from app.models import (
     article_t,
     claim_event_t,
     claim_t,
+    data_revision_t,
     entity_t,
     event_t,
     evidence_t,
@@ -130,7 +131,21 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
     # Last, so no old row of this article still points at an entity being dropped.
     if undeclared:
         _remove_entities(conn, article_id, undeclared)
+    if result.changed:
+        bump_revision(conn, now)
     return result
+
+
+def bump_revision(conn: Connection, now: dt.datetime) -> None:
+    """Count one more change of the data, in the caller's transaction (for HTTP validators)."""
+    bumped = conn.execute(
+        update(data_revision_t)
+        .where(data_revision_t.c.id == 1)
+        .values(revision=data_revision_t.c.revision + 1, changed_at=now)
+    )
+    if bumped.rowcount == 0:
+        # The row is created by the migration; recreate it if it was removed.
+        conn.execute(insert(data_revision_t).values(id=1, revision=1, changed_at=now))
 
 
 def _load_entities(

@@ -1,0 +1,563 @@
+"""Representations of lists and claims: JSON, CSV, NDJSON and schema.org ClaimReview.
+
+The format is chosen by ``?format=`` when given, otherwise by the ``Accept`` header
+(RFC 9110 proactive negotiation, q-values honoured), otherwise JSON.
+
+CSV and NDJSON of a whole list are exports: they stream every row matching the filters,
+read in batches on a connection and transaction of their own, so a large export is never
+built in memory and reads one consistent snapshot.
+"""
+
+import csv
+import datetime as dt
+import io
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import orjson
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine
+from starlette.responses import Response, StreamingResponse
+
+from app import queries
+from app.errors import APIError
+from app.models import STATUS_DEFINITIONS, VerificationStatus
+
+Row = dict[str, Any]
+Fetch = Callable[..., queries.PageResult]
+
+EXPORT_BATCH = 500
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
+NDJSON = "application/x-ndjson"
+JSON_LD = "application/ld+json"
+SCHEMA_ORG = "https://schema.org"
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+    claimreview = "claimreview"
+
+
+class ListFormat(StrEnum):
+    """Formats of every list."""
+
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+class ClaimListFormat(StrEnum):
+    """Formats of a list of claims."""
+
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+    claimreview = "claimreview"
+
+
+class ClaimFormat(StrEnum):
+    """Formats of one claim."""
+
+    json = "json"
+    claimreview = "claimreview"
+
+
+# What each format is called in Accept, in the server's order of preference: on a tie
+# in quality and specificity the earlier one wins, so `*/*` means JSON.
+MEDIA_TYPES: tuple[tuple[str, Format], ...] = (
+    ("application/json", Format.json),
+    ("text/csv", Format.csv),
+    ("application/x-ndjson", Format.ndjson),
+    ("application/jsonl", Format.ndjson),
+    ("application/ld+json", Format.claimreview),
+)
+
+_FORMAT_HELP = (
+    "Representation: {choices}. Wins over the `Accept` header ({types}); without either, JSON."
+)
+
+
+def _format_query(enum: type[StrEnum]) -> Any:
+    names = [f.value for f in enum]
+    types_ = [m for m, f in MEDIA_TYPES if f.value in names]
+    return Query(
+        description=_FORMAT_HELP.format(
+            choices=", ".join(f"`{n}`" for n in names), types=", ".join(f"`{t}`" for t in types_)
+        )
+    )
+
+
+ListFormatQuery = Annotated[ListFormat | None, _format_query(ListFormat)]
+ClaimListFormatQuery = Annotated[ClaimListFormat | None, _format_query(ClaimListFormat)]
+ClaimFormatQuery = Annotated[ClaimFormat | None, _format_query(ClaimFormat)]
+
+
+class NotAcceptable(APIError):
+    status_code = 406
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The negotiated format and the media type the response is labelled with."""
+
+    format: Format
+    media_type: str
+
+
+def _accept_ranges(header: str) -> list[tuple[str, str, float]]:
+    ranges = []
+    for part in header.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if media.count("/") != 1:
+            continue
+        main, sub = (s.strip().lower() for s in media.split("/"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if 0.0 <= q <= 1.0 and main and sub and not (main == "*" and sub != "*"):
+            ranges.append((main, sub, q))
+    return ranges
+
+
+def negotiate(accept: str | None, allowed: Sequence[Format]) -> Chosen | None:
+    """The format ``accept`` prefers among ``allowed``; None when it accepts none of them.
+
+    Each offered media type takes the quality of the most specific range matching it
+    (RFC 9110 §12.5.1); the highest quality wins, then the one named most specifically
+    (`text/csv, */*` means CSV), then the server's order. A quality of 0 means "not
+    acceptable". No Accept header, or an empty one, accepts anything.
+    """
+    if accept is None or not accept.strip():
+        return Chosen(allowed[0], _media_type(allowed[0]))
+    ranges = _accept_ranges(accept)
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for order, (media_type, fmt) in enumerate(MEDIA_TYPES):
+        if fmt not in allowed:
+            continue
+        main, sub = media_type.split("/")
+        matches = [
+            (2 if (m, s) == (main, sub) else 1 if (m, s) == (main, "*") else 0, q)
+            for m, s, q in ranges
+            if (m, s) in ((main, sub), (main, "*"), ("*", "*"))
+        ]
+        if not matches:
+            continue
+        specificity, q = max(matches)
+        rank = (q, specificity, -order)
+        if q > 0 and (best is None or rank > best):
+            best, chosen = rank, Chosen(fmt, media_type if specificity == 2 else _media_type(fmt))
+    return chosen
+
+
+def _media_type(fmt: Format) -> str:
+    return next(m for m, f in MEDIA_TYPES if f is fmt)
+
+
+def choose(request: Request, given: StrEnum | None, allowed: Sequence[Format]) -> Chosen:
+    """The format asked for by ``?format=`` (``given``) or else by Accept; 406 if none fits."""
+    if given is not None:
+        fmt = Format(given.value)
+        return Chosen(fmt, _media_type(fmt))
+    chosen = negotiate(request.headers.get("accept"), allowed)
+    if chosen is None:
+        offered = ", ".join(m for m, f in MEDIA_TYPES if f in allowed)
+        names = ", ".join(f.value for f in allowed)
+        raise NotAcceptable(
+            f"this resource is available as {offered}; the Accept header allows none of them "
+            f"(or use ?format={names.replace(', ', '|')})"
+        )
+    return chosen
+
+
+LIST_FORMATS = (Format.json, Format.csv, Format.ndjson)
+EXPORTS = (Format.csv, Format.ndjson)
+CLAIM_LIST_FORMATS = (*LIST_FORMATS, Format.claimreview)
+CLAIM_FORMATS = (Format.json, Format.claimreview)
+
+
+# --- flattening for CSV ------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(cell: str) -> str:
+    """A cell a spreadsheet will show as text: one that could start a formula gets a `'`."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _members(annotation: Any) -> list[Any]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [a for a in get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    members = _members(annotation)
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], BaseModel):
+        return members[0]
+    return None
+
+
+Column = tuple[str, Callable[[Row], Any]]
+
+
+def _joined_ids(name: str) -> Callable[[Row], Any]:
+    return lambda row: ";".join(ref["id"] for ref in row.get(name) or [])
+
+
+def _joined(name: str) -> Callable[[Row], Any]:
+    return lambda row: ";".join(row.get(name) or [])
+
+
+def _as_json(name: str) -> Callable[[Row], Any]:
+    return lambda row: orjson.dumps(row[name]).decode() if row.get(name) is not None else None
+
+
+def _value(name: str) -> Callable[[Row], Any]:
+    return lambda row: row.get(name)
+
+
+def _nested(name: str, inner: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    return lambda row: inner(row[name]) if row.get(name) is not None else None
+
+
+def csv_columns(model: type[BaseModel], prefix: str = "") -> list[Column]:
+    """The CSV columns of ``model``: one per scalar; nested objects flattened.
+
+    An object becomes its fields joined by `_` (claimant → claimant_id, claimant_name,
+    claimant_kind); a list of references or of ids becomes the ids joined by `;`; any
+    other list or map (anchors, mentions, aliases, participants, external ids) is one
+    cell of compact JSON.
+    """
+    columns: list[Column] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        nested = _model(annotation)
+        if nested is not None:
+            for sub, get in csv_columns(nested):
+                columns.append((f"{prefix}{name}_{sub}", _nested(name, get)))
+            continue
+        (member,) = _members(annotation)[:1] or [annotation]
+        if get_origin(member) is list:
+            (item,) = get_args(member)
+            item_model = _model(item)
+            if item_model is not None and "id" in item_model.model_fields:
+                columns.append((prefix + name, _joined_ids(name)))
+            elif item is str:
+                columns.append((prefix + name, _joined(name)))
+            else:
+                columns.append((prefix + name, _as_json(name)))
+        elif get_origin(member) is dict:
+            columns.append((prefix + name, _as_json(name)))
+        else:
+            columns.append((prefix + name, _value(name)))
+    return columns
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return guard(value)
+    return value
+
+
+def csv_row(columns: Sequence[Column], item: Row) -> list[Any]:
+    return [_cell(get(item)) for _, get in columns]
+
+
+def _csv_chunk(rows: Sequence[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _ndjson_chunk(items: Sequence[Row]) -> bytes:
+    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+def item_model(request: Request) -> type[BaseModel] | None:
+    """The item schema of the route's `Page[...]` response model."""
+    route = request.scope.get("route")
+    page_model = getattr(route, "response_model", None)
+    if isinstance(page_model, type) and issubclass(page_model, BaseModel):
+        items = page_model.model_fields.get("items")
+        if items is not None:
+            (item,) = get_args(items.annotation) or (None,)
+            return _model(item)
+    return None
+
+
+def _chunks(fmt: Format, columns: Sequence[Column]) -> Callable[[Sequence[Row]], bytes]:
+    if fmt is Format.csv:
+        return lambda items: _csv_chunk([csv_row(columns, item) for item in items])
+    return _ndjson_chunk
+
+
+def _headers(request: Request, chosen: Chosen) -> dict[str, str]:
+    headers = {"Vary": "Accept"}
+    if chosen.format is Format.csv:
+        name = "-".join(p for p in request.url.path.split("/") if p) or "export"
+        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return headers
+
+
+def _content_type(chosen: Chosen) -> str:
+    return CSV_MEDIA_TYPE if chosen.format is Format.csv else chosen.media_type
+
+
+def _columns(request: Request, fields: Sequence[str] | None) -> list[Column]:
+    model = item_model(request)
+    if model is None:
+        return []
+    if fields is None:
+        return csv_columns(model)
+    return [c for f in model.model_fields if f in fields for c in _field_columns(model, f)]
+
+
+def _field_columns(model: type[BaseModel], name: str) -> list[Column]:
+    return [c for c in csv_columns(model) if c[0] == name or c[0].startswith(f"{name}_")]
+
+
+def render_page(
+    request: Request,
+    chosen: Chosen,
+    items: Sequence[Row],
+    headers: Mapping[str, str],
+    fields: Sequence[str] | None = None,
+) -> Response:
+    """One page as CSV or NDJSON (the page size is bounded, so it is built at once)."""
+    columns = _columns(request, fields)
+    body = b""
+    if chosen.format is Format.csv:
+        body = _csv_chunk([[name for name, _ in columns]])
+    body += _chunks(chosen.format, columns)(items)
+    return Response(
+        body, media_type=_content_type(chosen), headers={**_headers(request, chosen), **headers}
+    )
+
+
+@dataclass(frozen=True)
+class Export:
+    """A list query and its filters, to be run batch by batch by the export stream."""
+
+    query: Fetch
+    filters: Mapping[str, Any]
+
+
+def export(
+    request: Request, chosen: Chosen, job: Export, fields: Sequence[str] | None = None
+) -> StreamingResponse:
+    """The whole list as CSV or NDJSON, streamed in batches of ``EXPORT_BATCH``.
+
+    The stream reads on its own connection (the request's session ends with the
+    handler) in one transaction: a snapshot on both databases, so an ingest that
+    commits during the export does not show in half of it.
+    """
+    engine: Engine = request.app.state.engine
+    columns = _columns(request, fields)
+    narrow = _narrow(fields)
+    chunk = _chunks(chosen.format, columns)
+
+    def stream() -> Iterator[bytes]:
+        if chosen.format is Format.csv:
+            yield _csv_chunk([[name for name, _ in columns]])
+        with engine.connect() as conn, conn.begin():
+            after: queries.Key | None = None
+            while True:
+                items, after = job.query(conn, **job.filters, after=after, limit=EXPORT_BATCH)
+                if items:
+                    yield chunk(narrow(items))
+                if after is None:
+                    break
+
+    return StreamingResponse(
+        stream(), media_type=_content_type(chosen), headers=_headers(request, chosen)
+    )
+
+
+def _narrow(fields: Sequence[str] | None) -> Callable[[Sequence[Row]], Sequence[Row]]:
+    if fields is None:
+        return lambda items: items
+    return lambda items: [{k: item[k] for k in fields if k in item} for item in items]
+
+
+# --- schema.org ClaimReview --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rating:
+    """How a status is published as a ClaimReview `reviewRating`."""
+
+    alternate_name: str
+    verdict: bool
+    value: int | None = None
+
+
+BEST_RATING = 5
+WORST_RATING = 1
+
+# Only `confirmed` and `refuted` are verdicts reached on evidence: they alone get a
+# numeric rating (on the common 1–5 scale, 5 true, 1 false). The other statuses say
+# that no verdict exists yet (nobody has answered, sources conflict, nothing confirms
+# it): they keep their own name and no number.
+RATINGS: dict[VerificationStatus, Rating] = {
+    VerificationStatus.confirmed: Rating(
+        STATUS_DEFINITIONS[VerificationStatus.confirmed]["claimreview_rating"], True, BEST_RATING
+    ),
+    VerificationStatus.refuted: Rating(
+        STATUS_DEFINITIONS[VerificationStatus.refuted]["claimreview_rating"], True, WORST_RATING
+    ),
+    **{
+        status: Rating(STATUS_DEFINITIONS[status]["claimreview_rating"], False)
+        for status in (
+            VerificationStatus.unverified,
+            VerificationStatus.pending,
+            VerificationStatus.disputed,
+        )
+    },
+}
+
+NOT_A_VERDICT = "Not a verdict"
+
+AUTHOR_TYPES = {
+    "person": "Person",
+    "company": "Corporation",
+    "government_body": "GovernmentOrganization",
+    "media_outlet": "NewsMediaOrganization",
+    "channel": "NewsMediaOrganization",
+}
+
+
+def review_rating(status: str, rationale: str) -> Row:
+    """The `Rating` of a claim with ``status``, explained by its definition and rationale."""
+    s = VerificationStatus(status)
+    rating = RATINGS[s]
+    definition = STATUS_DEFINITIONS[s]["definition"]
+    label = STATUS_DEFINITIONS[s]["label"]
+    explanation = f"{label}: {definition} {rationale}"
+    if not rating.verdict:
+        explanation = f"{NOT_A_VERDICT}. {explanation}"
+    out: Row = {
+        "@type": "Rating",
+        "identifier": s.value,
+        "alternateName": rating.alternate_name,
+        "ratingExplanation": explanation,
+    }
+    if rating.value is not None:
+        out |= {"ratingValue": rating.value, "bestRating": BEST_RATING, "worstRating": WORST_RATING}
+    return out
+
+
+def _absent_none(obj: Row) -> Row:
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def claim_review(
+    request: Request,
+    claim: Row,
+    article: Row | None,
+    reviewed: dt.datetime | None,
+    author: str,
+) -> Row:
+    """One claim as a schema.org ClaimReview (without `@context`)."""
+    claimant = claim["claimant"]
+    appearance = None
+    if article is not None:
+        publisher = article["publisher"]
+        appearance = _absent_none(
+            {
+                "@type": "NewsArticle",
+                "url": article["url"],
+                "headline": article["title"],
+                "datePublished": _iso(article["published"]),
+                "inLanguage": article["language"],
+                "publisher": {"@type": "Organization", "name": publisher} if publisher else None,
+                "identifier": article["id"],
+            }
+        )
+    return _absent_none(
+        {
+            "@type": "ClaimReview",
+            "url": str(request.url_for("get_claim", claim_id=claim["id"])),
+            "identifier": claim["id"],
+            "claimReviewed": claim["text"],
+            "datePublished": reviewed.date().isoformat() if reviewed is not None else None,
+            "author": {"@type": "Organization", "name": author},
+            "itemReviewed": _absent_none(
+                {
+                    "@type": "Claim",
+                    "author": {
+                        "@type": AUTHOR_TYPES.get(claimant["kind"], "Organization"),
+                        "name": claimant["name"],
+                        "identifier": claimant["id"],
+                        "url": str(request.url_for("get_entity", entity_id=claimant["id"])),
+                    },
+                    "datePublished": _iso(article["published"]) if article else None,
+                    "appearance": appearance,
+                }
+            ),
+            "reviewRating": review_rating(claim["status"], claim["rationale"]),
+        }
+    )
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _author(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    name = getattr(settings, "claimreview_author", None)
+    return name if isinstance(name, str) and name else "article-facts"
+
+
+def claim_reviews(request: Request, conn: Connection, claims: Sequence[Row]) -> list[Row]:
+    """ClaimReviews of ``claims``, with their articles and status dates read in two queries."""
+    articles = queries.articles_by_id(conn, sorted({c["article"] for c in claims}))
+    reviewed = queries.status_recorded(conn, [c["id"] for c in claims])
+    author = _author(request)
+    return [
+        claim_review(request, c, articles.get(c["article"]), reviewed.get(c["id"]), author)
+        for c in claims
+    ]
+
+
+def claimreview_response(
+    request: Request, body: Row, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps({"@context": SCHEMA_ORG, **body}),
+        media_type=JSON_LD,
+        headers={"Vary": "Accept", **(headers or {})},
+    )
+
+
+def claim_format(request: Request, format: ClaimFormatQuery = None) -> Chosen:
+    """The negotiated format of one claim: JSON or ClaimReview."""
+    return choose(request, format, CLAIM_FORMATS)
+
+
+ClaimFormatDep = Annotated[Chosen, Depends(claim_format)]
+
+
+def render_claim(request: Request, conn: Connection, claim: Row, chosen: Chosen) -> Response:
+    """One claim as JSON, or as a ClaimReview JSON-LD document."""
+    if chosen.format is Format.claimreview:
+        return claimreview_response(request, claim_reviews(request, conn, [claim])[0])
+    return Response(orjson.dumps(claim), media_type="application/json", headers={"Vary": "Accept"})

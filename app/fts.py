@@ -1,0 +1,226 @@
+"""Full-text search: the query grammar, and matching it against each database's index.
+
+A query is words, ``"quoted phrases"`` and ``prefix*`` words, all of which must occur,
+and ``OR`` (upper case) between such groups. The query is parsed here and rebuilt as an
+FTS5 ``MATCH`` expression (SQLite) or a ``tsquery`` (PostgreSQL) from its tokens alone, so
+no user input ever reaches either syntax; a query that cannot be parsed is a
+``QueryError`` whose message is shown to the client.
+
+Both databases index the same tokens: a token is a run of letters and digits, anything
+else separates tokens, and case is folded. SQLite's FTS5 ``unicode61`` tokenizer does
+this natively (diacritics kept: ``remove_diacritics 0``); PostgreSQL's ``simple``
+configuration is given the text with every run of other characters replaced by a space,
+so its parser sees the same tokens (``71.12%`` is the two tokens ``71`` and ``12`` on
+both). A word written with punctuation inside is matched as the phrase of its tokens.
+
+The indexes are created by the migration ``d8e2f3a4b5c6`` and are not models: FTS5
+virtual tables (kept in step with their tables by triggers) on SQLite, a generated
+``search_vector`` column with a GIN index on PostgreSQL. ``include_name`` and
+``include_object`` keep them out of Alembic's comparison with the models.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, column, func, literal_column, select, table
+
+TOKEN = re.compile(r"[^\W_]+")
+MAX_TERMS = 32
+
+# Table -> its FTS5 table (SQLite); the same tables carry `search_vector` on PostgreSQL.
+FTS_TABLES = {
+    "article": "article_fts",
+    "claim": "claim_fts",
+    "event": "event_fts",
+    "entity": "entity_fts",
+    "entity_alias": "entity_alias_fts",
+}
+SEARCH_VECTOR = "search_vector"
+_FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+FTS_TABLE_NAMES = frozenset(
+    [*FTS_TABLES.values(), *(f"{t}_{s}" for t in FTS_TABLES.values() for s in _FTS5_SHADOWS)]
+)
+
+
+class QueryError(ValueError):
+    """A search query that cannot be parsed; the message says why, for the client."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word (a single token) or phrase (several), lower-cased; ``prefix`` marks the last
+    token as a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+    def matches_at(self, words: Sequence[str], i: int) -> bool:
+        """Whether the lower-cased ``words`` hold this term starting at index ``i``."""
+        n = len(self.tokens)
+        if i + n > len(words):
+            return False
+        for k, token in enumerate(self.tokens):
+            word = words[i + k]
+            last = k == n - 1
+            if not (word.startswith(token) if last and self.prefix else word == token):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Query:
+    """Groups of terms: a text matches when every term of at least one group occurs in it."""
+
+    groups: tuple[tuple[Term, ...], ...]
+
+    @property
+    def terms(self) -> list[Term]:
+        seen: dict[Term, None] = {}
+        for group in self.groups:
+            for term in group:
+                seen.setdefault(term, None)
+        return list(seen)
+
+    def fts5(self) -> str:
+        """The FTS5 MATCH expression: every token double-quoted, so never a syntax error."""
+
+        def term(t: Term) -> str:
+            return '"' + " ".join(t.tokens) + '"' + (" *" if t.prefix else "")
+
+        return " OR ".join("(" + " AND ".join(term(t) for t in g) + ")" for g in self.groups)
+
+    def tsquery(self) -> str:
+        """The PostgreSQL tsquery text, for ``to_tsquery('simple', …)``."""
+
+        def lexeme(token: str, prefix: bool) -> str:
+            quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+            return quoted + (":*" if prefix else "")
+
+        def term(t: Term) -> str:
+            last = len(t.tokens) - 1
+            parts = [lexeme(tok, t.prefix and i == last) for i, tok in enumerate(t.tokens)]
+            return "(" + " <-> ".join(parts) + ")"
+
+        return " | ".join("(" + " & ".join(term(t) for t in g) + ")" for g in self.groups)
+
+
+def tokens(text: str) -> list[str]:
+    """The lower-cased tokens of ``text``, as both indexes see them."""
+    return [m.group().lower() for m in TOKEN.finditer(text)]
+
+
+def _pieces(text: str) -> list[tuple[str, bool, bool]]:
+    """Split a query into (text, is_phrase, is_prefix) pieces; quotes must balance."""
+    pieces: list[tuple[str, bool, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise QueryError(
+                    f"unbalanced quote: the phrase opened at character {i + 1} is never closed "
+                    '(write "…" around a phrase)'
+                )
+            prefix = end + 1 < n and text[end + 1] == "*"
+            pieces.append((text[i + 1 : end], True, prefix))
+            i = end + 2 if prefix else end + 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] != '"':
+                j += 1
+            word = text[i:j]
+            pieces.append((word, False, word.endswith("*")))
+            i = j
+    return pieces
+
+
+def parse(text: str) -> Query:
+    """Parse a user's query; raise QueryError with a readable message when it has none."""
+    if "\x00" in text:
+        raise QueryError("must not contain NUL characters")
+    groups: list[list[Term]] = [[]]
+    count = 0
+    for piece, phrase, prefix in _pieces(text):
+        if piece == "OR" and not phrase:
+            if not groups[-1]:
+                raise QueryError("OR must stand between two words or phrases")
+            groups.append([])
+            continue
+        found = tuple(tokens(piece))
+        if not found:
+            continue  # punctuation alone, or an empty phrase, matches nothing and asks nothing
+        count += 1
+        if count > MAX_TERMS:
+            raise QueryError(f"too many words or phrases: at most {MAX_TERMS}")
+        groups[-1].append(Term(found, prefix))
+    if not groups[-1]:
+        if len(groups) > 1:
+            raise QueryError("OR must stand between two words or phrases")
+        raise QueryError("no words to search for: a query needs letters or digits")
+    return Query(tuple(tuple(g) for g in groups))
+
+
+def check(text: str | None) -> str | None:
+    """A query parameter validator: the text, if it parses."""
+    if text is not None:
+        parse(text)
+    return text
+
+
+# --- matching in SQL ---------------------------------------------------------
+
+
+def _fts5_rowids(name: str, query: Query) -> Any:
+    fts = table(FTS_TABLES[name], column("rowid"))
+    return select(fts.c.rowid).where(
+        literal_column(FTS_TABLES[name]).op("MATCH", is_comparison=True)(query.fts5())
+    )
+
+
+def tsquery(query: Query) -> Any:
+    return func.to_tsquery(literal_column("'simple'"), query.tsquery())
+
+
+def vector_match(name: str, query: Query) -> ColumnElement[bool]:
+    """PostgreSQL: the row of table ``name`` (not aliased in the statement) matches."""
+    vector: ColumnElement[Any] = literal_column(f'"{name}".{SEARCH_VECTOR}')
+    result: ColumnElement[bool] = vector.op("@@", is_comparison=True)(tsquery(query))
+    return result
+
+
+def matches(dialect: str, target: Table, text: str) -> ColumnElement[bool]:
+    """Rows of ``target`` whose indexed text matches the query ``text``.
+
+    ``target`` is one of the indexed tables; on PostgreSQL the statement must use it
+    under its own name.
+    """
+    query = parse(text)
+    if dialect == "sqlite":
+        return target.c.id.in_(_fts5_rowids(target.name, query))
+    return vector_match(target.name, query)
+
+
+# --- Alembic: the indexes are not models --------------------------------------
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the FTS5 tables and their shadow tables out of reflection."""
+    return not (type_ == "table" and name in FTS_TABLE_NAMES)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave the search columns, their indexes and the FTS5 tables out of the comparison."""
+    if type_ == "table":
+        return name not in FTS_TABLE_NAMES
+    if type_ == "column":
+        return not (name == SEARCH_VECTOR and compare_to is None)
+    if type_ == "index":
+        return not (name or "").endswith(f"_{SEARCH_VECTOR}")
+    return True

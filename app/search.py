@@ -1,0 +1,269 @@
+"""Search across articles, entities, events and claims, ranked, with the matched words' offsets.
+
+Ranking is bounded: for each type, the ``CANDIDATES`` most recently ingested matching rows
+are read (in key order, which both indexes deliver without sorting by relevance) and only
+those are scored — ``bm25`` on SQLite (an article's title weighs ``TITLE_WEIGHT`` times its
+text), ``ts_rank`` normalised by length on PostgreSQL (title weight A, text weight B) — then
+the hits of every type are merged by score. A query matching more rows than that is answered
+from the newest ones: narrow it with more words or ``type=``.
+
+Pages are keyset-paginated on (score, type, key) over that candidate set: a cursor holds the
+last hit's rounded score, type and integer key, and the next page starts after it.
+
+``matches`` are offsets (Unicode code points) in an article's text of the query's words and
+phrases: in the whole text for an article hit; within the anchors (the article's own words)
+of a claim or event hit, so a claim whose text is a paraphrase may match none; within the
+mentions of an entity hit, in every article that names it (the first ``MENTIONS_READ``
+mentions of each entity are read).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from app import fts
+from app.models import alias_t, article_t, claim_t, entity_t, event_t, mention_t
+
+Row = dict[str, Any]
+Key = tuple[int, ...]
+
+TYPES = ("article", "entity", "event", "claim")
+CANDIDATES = 1000
+TITLE_WEIGHT = 4.0
+MAX_MATCHES = 50
+MENTIONS_READ = 200
+LABEL_CHARS = 160
+SNIPPET_CHARS = 200
+SCALE = 1_000_000  # scores are rounded to 6 decimals, which makes them cursor keys
+MAX_SCORE_KEY = 2**31 - 1
+
+
+def _sqlite_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
+    table = fts.FTS_TABLES[name]
+    weights = f", {TITLE_WEIGHT}, 1.0" if name == "article" else ""
+    owner = "a.entity_id" if name == "entity_alias" else f"{table}.rowid"
+    join = f" JOIN entity_alias a ON a.id = {table}.rowid" if name == "entity_alias" else ""
+    sql = text(
+        f"SELECT {owner}, -bm25({table}{weights}) FROM {table}{join} "
+        f"WHERE {table} MATCH :match ORDER BY {table}.rowid DESC LIMIT :n"
+    )
+    rows = conn.execute(sql, {"match": query.fts5(), "n": CANDIDATES})
+    return [(r[0], r[1]) for r in rows]
+
+
+def _postgresql_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
+    owner = "t.entity_id" if name == "entity_alias" else "t.id"
+    sql = text(
+        f"SELECT {owner}, ts_rank(t.{fts.SEARCH_VECTOR}, to_tsquery('simple', :q), 1) "
+        f"FROM (SELECT id FROM \"{name}\" WHERE {fts.SEARCH_VECTOR} @@ to_tsquery('simple', :q) "
+        f'ORDER BY id DESC LIMIT :n) c JOIN "{name}" t ON t.id = c.id'
+    )
+    rows = conn.execute(sql, {"q": query.tsquery(), "n": CANDIDATES})
+    return [(r[0], r[1]) for r in rows]
+
+
+def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, float]:
+    """The newest matching rows of one type (at most CANDIDATES), with their scores."""
+    scores = _sqlite_scores if conn.dialect.name == "sqlite" else _postgresql_scores
+    found: dict[int, float] = {}
+    for table in ("entity", "entity_alias") if kind == "entity" else (kind,):
+        for row_id, score in scores(conn, table, query):
+            found[row_id] = max(score, found.get(row_id, 0.0))
+    newest = sorted(found, reverse=True)[:CANDIDATES]
+    return {k: found[k] for k in newest}
+
+
+def _score_key(score: float) -> int:
+    return max(0, min(MAX_SCORE_KEY, round(score * SCALE)))
+
+
+def _order(hit: Key) -> tuple[int, int, int]:
+    score_key, type_index, row_id = hit
+    return (-score_key, type_index, -row_id)
+
+
+def search(
+    conn: Connection,
+    q: str,
+    *,
+    types: Sequence[str] | None = None,
+    after: Key | None = None,
+    limit: int,
+) -> tuple[list[Row], Key | None]:
+    """One page of hits for the query ``q`` (valid: see ``fts.parse``), best first."""
+    query = fts.parse(q)
+    wanted = [t for t in TYPES if not types or t in types]
+    hits: list[Key] = []
+    for kind in wanted:
+        index = TYPES.index(kind)
+        hits.extend(
+            (_score_key(score), index, row_id)
+            for row_id, score in _candidates(conn, kind, query).items()
+        )
+    hits.sort(key=_order)
+    if after is not None:
+        last = _order((tuple(after) + (0, 0, 0))[:3])
+        hits = [h for h in hits if _order(h) > last]
+    page, rest = hits[:limit], hits[limit:]
+    items = _items(conn, query, page)
+    return items, (page[-1] if rest else None)
+
+
+# --- the page's hits ---------------------------------------------------------
+
+
+def _spans(text_: str, terms: Sequence[fts.Term]) -> list[tuple[int, int]]:
+    """Code-point spans in ``text_`` of every occurrence of any of the terms."""
+    found = list(fts.TOKEN.finditer(text_))
+    words = [m.group().lower() for m in found]
+    spans: set[tuple[int, int]] = set()
+    for i in range(len(words)):
+        for term in terms:
+            if term.matches_at(words, i):
+                spans.add((found[i].start(), found[i + len(term.tokens) - 1].end()))
+    return sorted(spans)
+
+
+def _matches(
+    article: str, pieces: Iterable[tuple[int, str]], terms: Sequence[fts.Term]
+) -> list[Row]:
+    """Matches within pieces of an article's text, each given as (its offset, its text)."""
+    out: list[Row] = []
+    for offset, piece in pieces:
+        for start, end in _spans(piece, terms):
+            out.append(
+                {
+                    "article": article,
+                    "start": offset + start,
+                    "end": offset + end,
+                    "exact": piece[start:end],
+                }
+            )
+    out.sort(key=lambda m: (m["start"], m["end"]))
+    return out[:MAX_MATCHES]
+
+
+def _clip(value: str, limit: int, around: int = 0) -> str:
+    """``value`` on one line, cut to about ``limit`` characters around position ``around``."""
+    if len(value) <= limit:
+        return " ".join(value.split())
+    lo = max(0, min(around - limit // 3, len(value) - limit))
+    hi = lo + limit
+    return ("…" if lo else "") + " ".join(value[lo:hi].split()) + ("…" if hi < len(value) else "")
+
+
+def _snippet(value: str, terms: Sequence[fts.Term]) -> str:
+    spans = _spans(value, terms)
+    return _clip(value, SNIPPET_CHARS, spans[0][0] if spans else 0)
+
+
+def _hit(kind: str, key: str, label: str, snippet: str, score_key: int) -> Row:
+    return {
+        "type": kind,
+        "id": key,
+        "label": _clip(label, LABEL_CHARS),
+        "snippet": snippet,
+        "score": score_key / SCALE,
+    }
+
+
+def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]:
+    terms = query.terms
+    ids: dict[str, list[int]] = defaultdict(list)
+    for _, index, row_id in page:
+        ids[TYPES[index]].append(row_id)
+    built: dict[tuple[int, int], Row] = {}
+    scores = {(index, row_id): score_key for score_key, index, row_id in page}
+
+    def add(kind: str, row_id: int, item: Row) -> None:
+        built[(TYPES.index(kind), row_id)] = item
+
+    if ids["article"]:
+        for art in conn.execute(
+            select(article_t.c.id, article_t.c.key, article_t.c.title, article_t.c.text).where(
+                article_t.c.id.in_(ids["article"])
+            )
+        ):
+            score = scores[(0, art.id)]
+            item = _hit("article", art.key, art.title, _snippet(art.text, terms), score)
+            item["article"] = art.key
+            item["matches"] = _matches(art.key, [(0, art.text)], terms)
+            add("article", art.id, item)
+    for kind, table, field in (("event", event_t, "summary"), ("claim", claim_t, "text")):
+        if not ids[kind]:
+            continue
+        for r in conn.execute(
+            select(
+                table.c.id,
+                table.c.key,
+                table.c[field].label("value"),
+                table.c.anchors,
+                article_t.c.key.label("article"),
+            )
+            .join(article_t, article_t.c.id == table.c.article_id)
+            .where(table.c.id.in_(ids[kind]))
+        ):
+            score = scores[(TYPES.index(kind), r.id)]
+            item = _hit(kind, r.key, r.value, _snippet(r.value, terms), score)
+            item["article"] = r.article
+            anchors = [(a["start"], a["exact"]) for a in r.anchors or []]
+            item["matches"] = _matches(r.article, anchors, terms)
+            add(kind, r.id, item)
+    if ids["entity"]:
+        _entities(conn, ids["entity"], terms, scores, add)
+    return [built[(index, row_id)] for _, index, row_id in page if (index, row_id) in built]
+
+
+def _entities(
+    conn: Connection,
+    entity_ids: Sequence[int],
+    terms: Sequence[fts.Term],
+    scores: dict[tuple[int, int], int],
+    add: Any,
+) -> None:
+    names: dict[int, list[str]] = defaultdict(list)
+    for alias in conn.execute(
+        select(alias_t.c.entity_id, alias_t.c.name)
+        .where(alias_t.c.entity_id.in_(entity_ids))
+        .group_by(alias_t.c.entity_id, alias_t.c.name)
+        .order_by(alias_t.c.entity_id, func.min(alias_t.c.id))
+    ):
+        names[alias.entity_id].append(alias.name)
+    numbered = (
+        select(
+            mention_t.c.entity_id,
+            article_t.c.key.label("article"),
+            mention_t.c.start,
+            mention_t.c.exact,
+            func.row_number()
+            .over(
+                partition_by=mention_t.c.entity_id,
+                order_by=(mention_t.c.article_id, mention_t.c.start),
+            )
+            .label("n"),
+        )
+        .join(article_t, article_t.c.id == mention_t.c.article_id)
+        .where(mention_t.c.entity_id.in_(entity_ids))
+        .subquery()
+    )
+    mentions: dict[int, list[Any]] = defaultdict(list)
+    for mention in conn.execute(
+        select(numbered)
+        .where(numbered.c.n <= MENTIONS_READ)
+        .order_by(numbered.c.entity_id, numbered.c.n)
+    ):
+        mentions[mention.entity_id].append(mention)
+    for r in conn.execute(
+        select(entity_t.c.id, entity_t.c.key, entity_t.c.name).where(entity_t.c.id.in_(entity_ids))
+    ):
+        # The snippet is the name, or else the first alias, holding a matched word.
+        snippet = next((n for n in (r.name, *names[r.id]) if _spans(n, terms)), r.name)
+        item = _hit("entity", r.key, r.name, _clip(snippet, SNIPPET_CHARS), scores[(1, r.id)])
+        item["article"] = None
+        matches: list[Row] = []
+        for m in mentions[r.id]:
+            matches.extend(_matches(m.article, [(m.start, m.exact)], terms))
+        item["matches"] = matches[:MAX_MATCHES]
+        add("entity", r.id, item)

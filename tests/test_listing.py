@@ -1,0 +1,243 @@
+"""The filter grammar (`field__op=value`), `count=exact`, `facet=` and `fields=` on lists."""
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.listing import FilterError, parse_date
+from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
+from tests.seed import FACTS, get_json
+
+SEED_CLAIMS: list[dict[str, Any]] = FACTS["claims"]
+SEED_EVENTS: list[dict[str, Any]] = FACTS["events"]
+SEED_ENTITIES: list[dict[str, Any]] = FACTS["entities"]
+
+
+def ids(body: Any) -> list[str]:
+    return [item["id"] for item in body["items"]]
+
+
+def claim_ids(predicate: Any) -> list[str]:
+    return [f"{SEED_ARTICLE}.{c['id']}" for c in SEED_CLAIMS if predicate(c)]
+
+
+# --- the grammar ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "predicate"),
+    [
+        ({"status__in": "pending,refuted"}, lambda c: c["status"] in ("pending", "refuted")),
+        ({"status__exact": "confirmed"}, lambda c: c["status"] == "confirmed"),
+        (
+            {"status__not": "pending,confirmed"},
+            lambda c: c["status"] not in ("pending", "confirmed"),
+        ),
+        ({"kind__in": "request"}, lambda c: c["kind"] == "request"),
+        ({"text__contains": "CONSORTIUM"}, lambda c: "consortium" in c["text"].lower()),
+        ({"claimant__exact": "kursiv-media"}, lambda c: c["claimant"] == "kursiv-media"),
+        ({"claimant__not": "kursiv-media"}, lambda c: c["claimant"] != "kursiv-media"),
+        ({"article__exact": SEED_ARTICLE}, lambda c: True),
+        ({"published__gte": "2024-10-17", "published__lte": "2024-10-17"}, lambda c: True),
+        ({"published__exact": "2024-10"}, lambda c: True),
+        ({"published__exact": "2024"}, lambda c: True),
+        ({"published__lte": "2024-10"}, lambda c: True),
+        ({"published__gt": "2024-10"}, lambda c: False),
+        ({"published__lt": "2024-10-17"}, lambda c: False),
+        (
+            {"status__in": "pending,refuted", "status": "pending"},
+            lambda c: c["status"] == "pending",
+        ),
+    ],
+)
+def test_claim_filters(client: TestClient, query: dict[str, str], predicate: Any) -> None:
+    expected = claim_ids(predicate)
+    assert ids(get_json(client, "/claims", query)) == expected
+    assert expected or query.get("published__gt") or query.get("published__lt")
+
+
+def test_dates_keep_their_precision_for_event_spans(
+    tmp_path: Path, ingest: Ingest, empty_client: TestClient
+) -> None:
+    """A month-precision event covers its month: a window inside it finds it."""
+    doc = minimal_doc()
+    doc["events"][0]["time"] = {"date": "2024-11"}  # month precision: 1 to 30 November
+    ingest(write_doc(tmp_path / "a.json", doc))
+    with_event = ["test-article.meeting"]
+    cases = {
+        "date__exact=2024-11-15": with_event,
+        "date__exact=2024-11": with_event,
+        "date__exact=2024": with_event,
+        "date__gte=2024-11-30": with_event,
+        "date__gt=2024-11-30": [],
+        "date__gt=2024-10": with_event,
+        "date__lte=2024-11-01": with_event,
+        "date__lt=2024-11-01": [],
+        "date__lt=2024-12": with_event,
+        "date__exact=2024-12-01": [],
+    }
+    for query, expected in cases.items():
+        assert ids(get_json(empty_client, f"/events?{query}")) == expected, query
+
+
+def test_event_filters_on_the_seed(client: TestClient) -> None:
+    meetings = [f"{SEED_ARTICLE}.{e['id']}" for e in SEED_EVENTS if e["kind"] == "meeting"]
+    assert ids(get_json(client, "/events", {"kind__in": "meeting"})) == meetings
+    body = get_json(client, "/events", {"summary__contains": "referendum", "fields": "summary"})
+    assert body["items"] and all("referendum" in e["summary"].lower() for e in body["items"])
+    located = get_json(client, "/events", {"location__exact": "almaty-region"})
+    assert all(e["location"]["id"] == "almaty-region" for e in located["items"])
+
+
+def test_entity_and_article_filters(client: TestClient) -> None:
+    not_people = [e["id"] for e in SEED_ENTITIES if e["kind"] not in ("person", "country")]
+    assert ids(get_json(client, "/entities", {"kind__not": "person,country"})) == not_people
+    named = get_json(client, "/entities", {"name__contains": "ROSATOM"})
+    assert ids(named) == [e["id"] for e in SEED_ENTITIES if "rosatom" in e["name"].lower()]
+    assert ids(get_json(client, "/articles", {"published__exact": "2024-10"})) == [SEED_ARTICLE]
+    assert ids(get_json(client, "/articles", {"publisher__not": "Kursiv.media"})) == []
+    assert ids(get_json(client, "/articles", {"id__in": f"x,{SEED_ARTICLE}"})) == [SEED_ARTICLE]
+
+
+def test_nested_lists_take_the_grammar_too(client: TestClient) -> None:
+    body = get_json(client, f"/articles/{SEED_ARTICLE}/claims", {"status__in": "refuted"})
+    assert ids(body) == claim_ids(lambda c: c["status"] == "refuted")
+    body = get_json(
+        client, "/entities/russian-embassy-in-kazakhstan/claims", {"kind__not": "request"}
+    )
+    assert all(c["kind"] != "request" for c in body["items"])
+
+
+@pytest.mark.parametrize(
+    ("query", "where", "message"),
+    [
+        (
+            {"bogus__in": "1"},
+            "bogus__in",
+            "unknown filter field 'bogus'; claims filter on: article",
+        ),
+        (
+            {"status__maybe": "x"},
+            "status__maybe",
+            "unknown operator 'maybe' for status; use one of: exact, in, not",
+        ),
+        ({"status__in": "pending,maybe"}, "status__in", "'maybe' is not one of: confirmed"),
+        ({"status__in": "pending,"}, "status__in", "a comma-separated list with no empty values"),
+        ({"text__gt": "a"}, "text__gt", "unknown operator 'gt' for text"),
+        ({"published__gte": "2024-13"}, "published__gte", "not a date"),
+        (
+            {"published__gte": "last week"},
+            "published__gte",
+            "dates are YYYY, YYYY-MM or YYYY-MM-DD",
+        ),
+        (
+            {"facet": "nope"},
+            "facet",
+            "cannot facet on 'nope'; use: status, kind, claimant, article, month",
+        ),
+        ({"fields": "text,nope"}, "fields", "unknown field(s) 'nope'; use: id, article, text"),
+        ({"count": "estimate"}, "count", "Input should be 'exact'"),
+    ],
+)
+def test_bad_options_are_422_naming_what_is_allowed(
+    client: TestClient, query: dict[str, str], where: str, message: str
+) -> None:
+    body = get_json(client, "/claims", query, status=422)
+    problem = next(e for e in body["errors"] if e["loc"] == ["query", where])
+    assert message in problem["msg"], problem["msg"]
+
+
+def test_a_filter_given_twice_is_422(client: TestClient) -> None:
+    response = client.get("/claims?status__in=pending&status__in=refuted")
+    assert response.status_code == 422
+    assert "given more than once" in response.json()["errors"][0]["msg"]
+
+
+def test_unknown_plain_parameters_mention_the_grammar(client: TestClient) -> None:
+    body = get_json(client, "/claims", {"statuz": "x"}, status=422)
+    assert "and field__operator filters on: article (exact, in, not, contains)" in body["detail"]
+
+
+def test_parse_date_precision() -> None:
+    assert parse_date("2024") == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert parse_date("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert parse_date("2023-02-28") == (dt.date(2023, 2, 28), dt.date(2023, 2, 28))
+    with pytest.raises(FilterError):
+        parse_date("2023-02-29")
+
+
+# --- count, facets, fields -------------------------------------------------------
+
+
+def test_count_is_given_only_when_asked(client: TestClient) -> None:
+    plain = get_json(client, "/claims", {"limit": 2})
+    assert "total" not in plain and "facets" not in plain
+    counted = get_json(client, "/claims", {"limit": 2, "count": "exact", "status__not": "pending"})
+    assert counted["total"] == len(claim_ids(lambda c: c["status"] != "pending"))
+    assert len(counted["items"]) == 2
+    # The count describes the whole filtered list, on every page.
+    second = get_json(client, counted["next"].replace("http://testserver", ""))
+    assert second["total"] == counted["total"]
+
+
+def test_facets_count_the_filtered_list(client: TestClient) -> None:
+    body = get_json(
+        client,
+        "/claims?facet=status&facet=claimant&facet=kind&facet=article&facet=month&limit=1",
+    )
+    facets = body["facets"]
+    statuses = Counter(c["status"] for c in SEED_CLAIMS)
+    assert {f["value"]: f["count"] for f in facets["status"]} == dict(statuses)
+    counts = [f["count"] for f in facets["status"]]
+    assert counts == sorted(counts, reverse=True)
+    assert {f["value"]: f["count"] for f in facets["claimant"]} == dict(
+        Counter(c["claimant"] for c in SEED_CLAIMS)
+    )
+    assert facets["article"] == [{"value": SEED_ARTICLE, "count": len(SEED_CLAIMS)}]
+    assert facets["month"] == [{"value": "2024-10", "count": len(SEED_CLAIMS)}]
+    pending = get_json(client, "/claims?status=pending&facet=status")
+    assert pending["facets"]["status"] == [{"value": "pending", "count": 4}]
+
+
+def test_event_and_entity_facets(client: TestClient) -> None:
+    events = get_json(client, "/events?facet=kind&facet=month&limit=1")["facets"]
+    assert sum(f["count"] for f in events["kind"]) == len(SEED_EVENTS)
+    assert dict(Counter(e["kind"] for e in SEED_EVENTS)) == {
+        f["value"]: f["count"] for f in events["kind"]
+    }
+    assert sum(f["count"] for f in events["month"]) == len(SEED_EVENTS)
+    entities = get_json(client, "/entities?facet=kind")["facets"]["kind"]
+    assert {f["value"]: f["count"] for f in entities} == dict(
+        Counter(e["kind"] for e in SEED_ENTITIES)
+    )
+
+
+def test_fields_narrow_each_item_and_keep_the_id(client: TestClient) -> None:
+    body = get_json(client, "/claims", {"fields": "status, text", "limit": 3})
+    assert [set(item) for item in body["items"]] == [{"id", "status", "text"}] * 3
+    full = get_json(client, "/claims", {"limit": 3})
+    assert [{k: c[k] for k in ("id", "status", "text")} for c in full["items"]] == body["items"]
+    assert set(get_json(client, "/entities", {"fields": "kind"})["items"][0]) == {"id", "kind"}
+
+
+def test_include_embeds_evidence_and_history_in_claim_lists(client: TestClient) -> None:
+    body = get_json(client, "/claims", [("include", "evidence"), ("include", "history")])
+    for item in body["items"]:
+        detail = get_json(client, f"/claims/{item['id']}")
+        assert item["evidence"] == detail["evidence"]
+        assert item["history"] == detail["history"]
+    assert any(item["evidence"] for item in body["items"])
+    narrowed = get_json(client, "/claims", {"include": "history", "fields": "history", "limit": 2})
+    assert [set(i) for i in narrowed["items"]] == [{"id", "history"}] * 2
+    assert "evidence" not in get_json(client, "/claims", {"limit": 1})["items"][0]
+
+
+def test_include_of_something_a_list_cannot_embed_is_422(client: TestClient) -> None:
+    body = get_json(client, "/claims", {"include": "children"}, status=422)
+    assert body["errors"][0]["msg"] == "cannot include 'children'; use: evidence, history"
+    body = get_json(client, "/entities", {"include": "evidence"}, status=422)
+    assert body["errors"][0]["msg"] == "cannot include 'evidence'; use: nothing"
