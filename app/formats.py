@@ -24,8 +24,9 @@ from sqlalchemy import Connection, Engine
 from starlette.responses import Response, StreamingResponse
 
 from app import queries
-from app.errors import APIError
+from app.errors import PROBLEM_JSON, APIError
 from app.models import STATUS_DEFINITIONS, VerificationStatus
+from app.schemas import Problem
 
 Row = dict[str, Any]
 Fetch = Callable[..., queries.PageResult]
@@ -561,3 +562,35 @@ def render_claim(request: Request, conn: Connection, claim: Row, chosen: Chosen)
     if chosen.format is Format.claimreview:
         return claimreview_response(request, claim_reviews(request, conn, [claim])[0])
     return Response(orjson.dumps(claim), media_type="application/json", headers={"Vary": "Accept"})
+
+
+def document_formats(openapi: dict[str, Any]) -> None:
+    """Add to an OpenAPI document the media types each `format` parameter can give.
+
+    FastAPI documents a route's JSON body; the other representations (CSV, NDJSON,
+    ClaimReview JSON-LD) and the 406 for an Accept header none of them meets are added here.
+    """
+    components = openapi.get("components", {}).get("schemas", {})
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            parameter = next(
+                (p for p in operation.get("parameters", []) if p["name"] == "format"), None
+            )
+            if parameter is None:
+                continue
+            refs = [s.get("$ref", "") for s in parameter["schema"].get("anyOf", [])]
+            names = [
+                value
+                for ref in refs
+                if ref
+                for value in components[ref.rsplit("/", 1)[1]].get("enum", [])
+            ]
+            content = operation["responses"]["200"].setdefault("content", {})
+            for media_type, fmt in MEDIA_TYPES:
+                if fmt.value in names and media_type not in content:
+                    body = {"type": "object"} if fmt is Format.claimreview else {"type": "string"}
+                    content[media_type] = {"schema": body}
+            operation["responses"]["406"] = {
+                "description": "No representation meets the Accept header; `detail` lists them.",
+                "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
+            }

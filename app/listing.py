@@ -41,6 +41,7 @@ OPERATORS: dict[FieldType, tuple[str, ...]] = {
     "span": ("exact", "gt", "gte", "lt", "lte"),
 }
 MAX_FACET_VALUES = 50
+EARLIEST = dt.date(1, 1, 1)
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
@@ -69,6 +70,7 @@ class Resource:
     facets: Mapping[str, ColumnElement[Any]]
     item_fields: tuple[str, ...]
     includes: tuple[str, ...] = ()
+    sorts: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
 
     def describe(self) -> str:
         return "; ".join(
@@ -105,6 +107,7 @@ CLAIMS = Resource(
         "month": _month(article_t.c.published),
     },
     includes=("evidence", "history"),
+    sorts={"published": article_t.c.published},
     item_fields=(
         "id",
         "article",
@@ -147,6 +150,7 @@ EVENTS = Resource(
         "article": article_t.c.key,
         "month": _month(event_t.c.time_start),
     },
+    sorts={"date": event_t.c.time_start},
     item_fields=(
         "id",
         "article",
@@ -186,6 +190,7 @@ ARTICLES = Resource(
         "language": article_t.c.language,
         "month": _month(article_t.c.published),
     },
+    sorts={"published": article_t.c.published},
     item_fields=(
         "id",
         "title",
@@ -307,6 +312,7 @@ class ListExtension:
     count: bool = False
     facets: Sequence[str] = ()
     include: Sequence[str] = ()
+    sort: str | None = None
     total: int | None = None
     facet_counts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -343,6 +349,22 @@ class ListExtension:
             found = embedded[name](conn, keys)
             for item in items:
                 item[name] = found.get(item["id"], [])
+
+    def order(self, default: ColumnElement[Any]) -> queries.Order | list[ColumnElement[Any]]:
+        """By the ``sort`` field (a date), then ``default`` as the tie-break, in one direction.
+
+        A missing date sorts as the earliest; cursors carry the date as its ordinal.
+        """
+        if self.sort is None:
+            return [default]
+        name = self.sort.removeprefix("-")
+        dated = func.coalesce(self.resource.sorts[name], EARLIEST)
+        return queries.Order(
+            keys=[dated, default],
+            descending=self.sort.startswith("-"),
+            to_cursor=dt.date.toordinal,
+            from_cursor=dt.date.fromordinal,
+        )
 
     def summary(self) -> dict[str, Any]:
         """What the page body gains: ``total`` and ``facets``, when they were asked for."""

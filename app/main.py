@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -12,6 +13,7 @@ from starlette.responses import HTMLResponse
 from app import errors, http
 from app.api import articles, claims, entities, events, meta, search, views
 from app.db import create_db_engine
+from app.formats import document_formats
 from app.logs import AccessLog
 from app.settings import Settings, get_settings
 
@@ -77,7 +79,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(views.router)
     _offline_docs(app)
+    _document_formats(app)
     return app
+
+
+def _document_formats(app: FastAPI) -> None:
+    """Generate the OpenAPI document once, then add the non-JSON representations to it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_formats(generate())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -9,7 +9,8 @@ so the number of statements per page does not grow with the page size.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -59,26 +60,52 @@ class Extension(Protocol):
         """Embed related resources asked for into the page's ``items``."""
         ...
 
+    def order(self, default: ColumnElement[Any]) -> "Order | list[ColumnElement[Any]]":
+        """The list's order: ``default`` unless another was asked for."""
+        ...
+
 
 DETAIL_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's keyset order: its keys, their direction, and how the first maps to a cursor.
+
+    Cursors carry integers; a sort on another type (a date) converts its first key.
+    """
+
+    keys: Sequence[ColumnElement[Any]]
+    descending: bool = False
+    to_cursor: Callable[[Any], int] | None = None
+    from_cursor: Callable[[int], Any] | None = None
 
 
 def _page(
     conn: Connection,
     stmt: Select[Any],
-    keys: Sequence[ColumnElement[int]],
+    keys: Sequence[ColumnElement[int]] | Order,
     after: Key | None,
     limit: int,
 ) -> tuple[list[Any], Key | None]:
     """Run ``stmt`` in ``keys`` order, after the cursor's key; return the rows and the next key."""
+    order = keys if isinstance(keys, Order) else Order(keys)
+    keys = order.keys
     stmt = stmt.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(keys)))
     if after is not None:
-        stmt = stmt.where(keys[0] > after[0] if len(keys) == 1 else tuple_(*keys) > tuple_(*after))
-    rows = list(conn.execute(stmt.order_by(*keys).limit(limit + 1)).all())
+        if order.from_cursor is not None:
+            after = (order.from_cursor(after[0]), *after[1:])
+        row, seen = (keys[0], after[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*after))
+        stmt = stmt.where(row < seen if order.descending else row > seen)
+    by = [k.desc() for k in keys] if order.descending else keys
+    rows = list(conn.execute(stmt.order_by(*by).limit(limit + 1)).all())
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]._mapping
-        return rows, tuple(last[f"_k{i}"] for i in range(len(keys)))
+        key = [last[f"_k{i}"] for i in range(len(keys))]
+        if order.to_cursor is not None:
+            key[0] = order.to_cursor(key[0])
+        return rows, tuple(key)
     return rows, None
 
 
@@ -196,7 +223,8 @@ def list_articles(
         stmt = stmt.where(_text_match(conn, article_t, q))
     if extension is not None:
         stmt = extension.apply(conn, stmt)
-    rows, nxt = _page(conn, stmt, [article_t.c.id], after, limit)
+    keys = extension.order(article_t.c.id) if extension else [article_t.c.id]
+    rows, nxt = _page(conn, stmt, keys, after, limit)
     return [_article(r) for r in rows], nxt
 
 
@@ -278,7 +306,8 @@ def list_entities(
         )
     if extension is not None:
         stmt = extension.apply(conn, stmt)
-    rows, nxt = _page(conn, stmt, [entity_t.c.id], after, limit)
+    keys = extension.order(entity_t.c.id) if extension else [entity_t.c.id]
+    rows, nxt = _page(conn, stmt, keys, after, limit)
     aliases = _aliases(conn, [r._key for r in rows])
     return [_entity(dict(r._mapping), aliases) for r in rows], nxt
 
@@ -553,7 +582,7 @@ def list_events(
     if extension is not None:
         stmt = extension.apply(conn, stmt)
     order = event_t.c.position if in_article_order and article is not None else event_t.c.id
-    rows, nxt = _page(conn, stmt, [order], after, limit)
+    rows, nxt = _page(conn, stmt, extension.order(order) if extension else [order], after, limit)
     return _event_rows(conn, rows), nxt
 
 
@@ -704,7 +733,7 @@ def list_claims(
     if extension is not None:
         stmt = extension.apply(conn, stmt)
     order = claim_t.c.position if in_article_order and article is not None else claim_t.c.id
-    rows, nxt = _page(conn, stmt, [order], after, limit)
+    rows, nxt = _page(conn, stmt, extension.order(order) if extension else [order], after, limit)
     items = _claim_rows(conn, rows)
     if extension is not None:
         extension.finish(conn, items)

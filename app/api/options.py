@@ -58,6 +58,15 @@ def list_options(resource: Resource) -> Callable[..., ListOptions]:
                 "(repeatable; the 50 most frequent values of each).",
             ),
         ] = None,
+        sort: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                description="Order by "
+                + (", ".join(f"`{name}`" for name in resource.sorts) or "nothing else on this list")
+                + "; `-` before the name for newest first. Ties keep the list's own order.",
+            ),
+        ] = None,
         include: Annotated[
             list[str] | None,
             Query(
@@ -100,6 +109,12 @@ def list_options(resource: Resource) -> Callable[..., ListOptions]:
             message = f"cannot include {', '.join(map(repr, bad_includes))}; use: {can}"
             defer_problem(request, "include", message, bad_includes[0])
         extension.include = [i for i in wanted_includes if i in resource.includes]
+        if sort is not None:
+            if sort.removeprefix("-") in resource.sorts:
+                extension.sort = sort
+            else:
+                can = ", ".join(f"{n}, -{n}" for n in resource.sorts) or "nothing"
+                defer_problem(request, "sort", f"cannot sort by {sort!r}; use: {can}", sort)
         keep: tuple[str, ...] | None = None
         if fields is not None:
             wanted = [f.strip() for f in fields.split(",") if f.strip()]
