@@ -326,9 +326,13 @@ def _columns(request: Request, fields: Sequence[str] | None) -> list[Column]:
     model = item_model(request)
     if model is None:
         return []
+    # Resources embedded with include= (a claim's evidence, history) are JSON cells.
+    included = [(name, _as_json(name)) for name in request.query_params.getlist("include")]
     if fields is None:
-        return csv_columns(model)
-    return [c for f in model.model_fields if f in fields for c in _field_columns(model, f)]
+        return csv_columns(model) + included
+    return [c for f in model.model_fields if f in fields for c in _field_columns(model, f)] + [
+        c for c in included if c[0] in fields
+    ]
 
 
 def _field_columns(model: type[BaseModel], name: str) -> list[Column]:

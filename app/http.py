@@ -20,6 +20,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
@@ -142,7 +143,14 @@ def read_revision(request: Request, session: SessionDep) -> None:
     validators = request.scope.get(SCOPE_KEY)
     if validators is None:
         return
-    row = session.connection().execute(_REVISION).first()
+    try:
+        row = session.connection().execute(_REVISION).first()
+    except SQLAlchemyError:
+        # No revision, no validators: a page that needs no data (the methodology, the
+        # docs) still answers; one that needs data fails in the route, as it would anyway.
+        request.scope.pop(SCOPE_KEY, None)
+        session.rollback()
+        return
     validators.set_revision(*(row if row is not None else (0, None)))
     tag = validators.current()
     if tag is not None:

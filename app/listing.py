@@ -31,6 +31,7 @@ from app.models import (
     event_t,
 )
 from app.queries import CLAIMANT, LOCATION
+from app.schemas import ArticleSummary, ClaimOut, EntitySummary, EventOut
 
 FieldType = Literal["text", "enum", "date", "span"]
 
@@ -108,20 +109,7 @@ CLAIMS = Resource(
     },
     includes=("evidence", "history"),
     sorts={"published": article_t.c.published},
-    item_fields=(
-        "id",
-        "article",
-        "text",
-        "kind",
-        "claimant",
-        "attribution",
-        "subjects",
-        "events",
-        "status",
-        "rationale",
-        "hedge",
-        "anchors",
-    ),
+    item_fields=tuple(ClaimOut.model_fields),
 )
 
 EVENTS = Resource(
@@ -151,18 +139,7 @@ EVENTS = Resource(
         "month": _month(event_t.c.time_start),
     },
     sorts={"date": event_t.c.time_start},
-    item_fields=(
-        "id",
-        "article",
-        "kind",
-        "summary",
-        "time",
-        "location",
-        "participants",
-        "modality",
-        "status",
-        "anchors",
-    ),
+    item_fields=tuple(EventOut.model_fields),
 )
 
 ENTITIES = Resource(
@@ -173,7 +150,7 @@ ENTITIES = Resource(
         "name": Field(entity_t.c.name, "text", "the entity's name"),
     },
     facets={"kind": entity_t.c.kind},
-    item_fields=("id", "name", "kind", "description", "external_ids", "aliases"),
+    item_fields=tuple(EntitySummary.model_fields),
 )
 
 ARTICLES = Resource(
@@ -191,15 +168,7 @@ ARTICLES = Resource(
         "month": _month(article_t.c.published),
     },
     sorts={"published": article_t.c.published},
-    item_fields=(
-        "id",
-        "title",
-        "url",
-        "publisher",
-        "published",
-        "language",
-        "counts",
-    ),
+    item_fields=tuple(ArticleSummary.model_fields),
 )
 
 
@@ -285,6 +254,8 @@ def condition(spec: Field, operator: str, value: str) -> ColumnElement[bool]:
 
 def parse_filter(resource: Resource, name: str, value: str) -> ColumnElement[bool]:
     """The condition for one ``<field>__<operator>`` parameter; FilterError names what's allowed."""
+    if "\x00" in value:
+        raise FilterError("must not contain NUL characters")
     field_name, _, operator = name.partition("__")
     spec = resource.fields.get(field_name)
     if spec is None:

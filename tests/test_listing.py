@@ -1,6 +1,9 @@
 """The filter grammar (`field__op=value`), `count=exact`, `facet=` and `fields=` on lists."""
 
+import csv
 import datetime as dt
+import io
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -315,3 +318,36 @@ def test_a_cursor_does_not_cross_sort_orders(client: TestClient) -> None:
     cursor = first["next_cursor"]
     body = get_json(client, "/claims", {"limit": 2, "cursor": cursor}, status=422)
     assert "another list, or to other filters" in body["errors"][0]["msg"]
+
+
+def test_a_nul_character_in_a_filter_is_422_on_every_database(client: TestClient) -> None:
+    for url in (
+        "/claims?claimant__exact=%00",
+        "/entities?name__contains=a%00",
+        "/articles?id__in=a,%00",
+    ):
+        body = get_json(client, url, status=422)
+        assert body["errors"][0]["msg"] == "must not contain NUL characters"
+
+
+def test_a_cursor_survives_changes_to_what_a_page_shows(client: TestClient) -> None:
+    first = get_json(client, "/claims", {"limit": 2, "count": "exact", "fields": "status"})
+    second = get_json(
+        client, "/claims", {"limit": 2, "cursor": first["next_cursor"], "facet": "kind"}
+    )
+    full = get_json(client, "/claims", {"limit": 4})
+    assert [c["id"] for c in second["items"]] == [c["id"] for c in full["items"][2:4]]
+
+
+def test_csv_carries_included_resources_as_json_cells(client: TestClient) -> None:
+    response = client.get("/claims", params={"format": "csv", "include": "history", "limit": 3})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    json_page = get_json(client, "/claims", {"include": "history", "limit": 3})
+    assert [json.loads(r["history"]) for r in rows] == [
+        [{**h, "recorded_at": h["recorded_at"]} for h in c["history"]] for c in json_page["items"]
+    ]
+    narrowed = client.get(
+        "/claims", params={"format": "csv", "include": "history", "fields": "history"}
+    )
+    assert narrowed.text.splitlines()[0] == "id,history"
+    assert set(get_json(client, "/articles", {"fields": "sha256"})["items"][0]) == {"id", "sha256"}

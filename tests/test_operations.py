@@ -309,3 +309,11 @@ def test_healthcheck_follows_readiness(db_url: str) -> None:
         proc = _healthcheck(*form, port=port)  # nothing listens any more
         assert proc.returncode == 1
         assert proc.stderr.startswith(f"Error: {server.url}/readyz: ")
+
+
+def test_pages_that_need_no_data_answer_while_the_database_is_down(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        assert client.get("/methodology").status_code == 200
+        assert client.get("/schema/fact-file").status_code == 200
+        assert client.get("/docs").status_code == 200

@@ -401,3 +401,24 @@ def test_same_results_on_both_databases(clients: tuple[TestClient, TestClient]) 
             assert _comparable(pages[0]) == _comparable(pages[1]), url
         else:
             assert pages[0] == pages[1], url
+
+
+def test_a_search_cursor_is_refused_once_the_data_changed(
+    client: TestClient, tmp_path: Path, ingest: Any
+) -> None:
+    first = client.get("/search", params={"q": "rosatom", "limit": 2}).json()
+    assert first["next_cursor"]
+    second = client.get(
+        "/search", params={"q": "rosatom", "limit": 2, "cursor": first["next_cursor"]}
+    )
+    assert second.status_code == 200
+    doc = minimal_doc()
+    doc["article"]["id"] = "another-article"
+    ingest(write_doc(tmp_path / "another.json", doc))
+    stale = client.get(
+        "/search", params={"q": "rosatom", "limit": 2, "cursor": first["next_cursor"]}
+    )
+    assert stale.status_code == 422
+    assert stale.json()["errors"][0]["msg"] == (
+        "the data changed since this cursor was issued; start again from page one"
+    )

@@ -68,7 +68,8 @@ def list_digest(request: Request) -> str:
     params = sorted(
         (k, v)
         for k, v in request.query_params.multi_items()
-        if k not in ("cursor", "limit", "format")
+        # What a page shows, not which list it is: these may change between pages.
+        if k not in ("cursor", "limit", "format", "count", "facet", "fields", "include")
     )
     raw = orjson.dumps([request.url.path, params])
     return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:9]).decode()

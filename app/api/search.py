@@ -6,12 +6,14 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, Field
+from sqlalchemy import select
 from starlette.responses import Response
 
 from app import fts, search
-from app.api.deps import INVALID, PageDep, StrictQueryRoute, page
+from app.api.deps import INVALID, PageDep, StrictQueryRoute, defer_problem, page
 from app.api.filters import SEARCH_GRAMMAR
 from app.db import SessionDep
+from app.models import data_revision_t
 from app.schemas import Mention, Page, Schema
 
 router = APIRouter(tags=["search"], route_class=StrictQueryRoute, responses=INVALID)
@@ -65,8 +67,15 @@ def search_all(
 ) -> Response:
     """Search everything, best match first; each hit carries the offsets of the matched words.
 
-    The newest 1,000 matches of each type are ranked; pages follow by cursor."""
-    result = search.search(
-        session.connection(), q, types=type, after=paging.after, limit=paging.limit
+    The newest 1,000 matches of each type are ranked; pages follow by cursor. Scores depend
+    on the whole corpus, so a cursor is only valid until the data changes."""
+    conn = session.connection()
+    revision = conn.execute(select(data_revision_t.c.revision)).scalar() or 0
+    after = paging.after
+    if after is not None and after[0] != revision:
+        message = "the data changed since this cursor was issued; start again from page one"
+        defer_problem(request, "cursor", message, request.query_params.get("cursor"))
+    items, next_key = search.search(
+        conn, q, types=type, after=after[1:] if after else None, limit=paging.limit
     )
-    return page(request, result, paging)
+    return page(request, (items, None if next_key is None else (revision, *next_key)), paging)
