@@ -91,6 +91,24 @@ def client(settings: Settings, ingest: Ingest) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def clients(tmp_path: Path, postgres_engine: Engine) -> Iterator[tuple[TestClient, TestClient]]:
+    """The seed and one more article, loaded into a fresh SQLite file and into PostgreSQL."""
+    second = minimal_doc()
+    second["article"]["id"] = "second-article"
+    files = [DATA, write_doc(tmp_path / "second.json", second)]
+    sqlite_url = f"sqlite:///{tmp_path / 'same.db'}"
+    upgrade(sqlite_url)
+    empty_postgres(postgres_engine)
+    for url in (sqlite_url, TEST_DATABASE_URL):
+        run_ingest(url, files, show_progress=False)
+    with (
+        TestClient(create_app(Settings(database_url=sqlite_url))) as on_sqlite,
+        TestClient(create_app(Settings(database_url=TEST_DATABASE_URL))) as on_postgres,
+    ):
+        yield on_sqlite, on_postgres
+
+
+@pytest.fixture
 def empty_client(settings: Settings) -> Iterator[TestClient]:
     """The API over a migrated database with no article."""
     with TestClient(create_app(settings)) as client:

@@ -1,19 +1,10 @@
 """SQLite and PostgreSQL give the same answers to the same requests over the same data."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from app.cli import run_ingest
-from app.db import upgrade
-from app.main import create_app
-from app.settings import Settings
-from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
-from tests.databases import TEST_DATABASE_URL, empty_postgres
+from tests.conftest import SEED_ARTICLE
 from tests.test_openapi import _normalise
 
 REQUESTS = [
@@ -45,24 +36,6 @@ REQUESTS = [
     "/verification-statuses",
     "/readyz",
 ]
-
-
-@pytest.fixture
-def clients(tmp_path: Path, postgres_engine: Engine) -> Iterator[tuple[TestClient, TestClient]]:
-    """The same two fact files loaded into a fresh SQLite file and the PostgreSQL database."""
-    second = minimal_doc()
-    second["article"]["id"] = "second-article"
-    files = [DATA, write_doc(tmp_path / "second.json", second)]
-    sqlite_url = f"sqlite:///{tmp_path / 'same.db'}"
-    upgrade(sqlite_url)
-    empty_postgres(postgres_engine)
-    for url in (sqlite_url, TEST_DATABASE_URL):
-        run_ingest(url, files, show_progress=False)
-    with (
-        TestClient(create_app(Settings(database_url=sqlite_url))) as on_sqlite,
-        TestClient(create_app(Settings(database_url=TEST_DATABASE_URL))) as on_postgres,
-    ):
-        yield on_sqlite, on_postgres
 
 
 def _pages(client: TestClient, url: str) -> list[Any]:

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from app import fts
 from app.api.search import EXAMPLE_FILE, EXAMPLE_REQUEST, SearchHit
-from app.cli import run_ingest
-from app.db import create_db_engine, upgrade
+from app.db import create_db_engine
 from app.main import create_app
 from app.schemas import Page
 from app.settings import Settings
-from tests.conftest import DATA, SEED_ARTICLE, Ingest, minimal_doc, write_doc
-from tests.databases import TEST_DATABASE_URL, empty_postgres
+from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
 from tests.seed import TEXT, get_json
 from tests.test_openapi import _normalise
 
@@ -359,23 +356,6 @@ SAME = [
     "/entities?q=қазақстан",
     "/articles?q=alice",
 ]
-
-
-@pytest.fixture
-def clients(tmp_path: Path, postgres_engine: Engine) -> Iterator[tuple[TestClient, TestClient]]:
-    second = minimal_doc()
-    second["article"]["id"] = "second-article"
-    files = [DATA, write_doc(tmp_path / "second.json", second)]
-    sqlite_url = f"sqlite:///{tmp_path / 'same.db'}"
-    upgrade(sqlite_url)
-    empty_postgres(postgres_engine)
-    for url in (sqlite_url, TEST_DATABASE_URL):
-        run_ingest(url, files, show_progress=False)
-    with (
-        TestClient(create_app(Settings(database_url=sqlite_url))) as on_sqlite,
-        TestClient(create_app(Settings(database_url=TEST_DATABASE_URL))) as on_postgres,
-    ):
-        yield on_sqlite, on_postgres
 
 
 def _comparable(items: list[dict[str, Any]]) -> list[Any]:
