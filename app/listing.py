@@ -172,6 +172,11 @@ ARTICLES = Resource(
 )
 
 
+def _date_from_cursor(ordinal: int) -> dt.date:
+    # Cursors are not secret: a hand-made one must not reach date's range check as a 500.
+    return dt.date.fromordinal(min(max(ordinal, 1), dt.date.max.toordinal()))
+
+
 class FilterError(ValueError):
     """A filter parameter that cannot be applied; the message says what is allowed."""
 
@@ -334,7 +339,7 @@ class ListExtension:
             keys=[dated, default],
             descending=self.sort.startswith("-"),
             to_cursor=dt.date.toordinal,
-            from_cursor=dt.date.fromordinal,
+            from_cursor=_date_from_cursor,
         )
 
     def summary(self) -> dict[str, Any]:

@@ -351,3 +351,22 @@ def test_csv_carries_included_resources_as_json_cells(client: TestClient) -> Non
     )
     assert narrowed.text.splitlines()[0] == "id,history"
     assert set(get_json(client, "/articles", {"fields": "sha256"})["items"][0]) == {"id", "sha256"}
+
+
+def test_a_hand_made_sort_cursor_out_of_the_date_range_is_not_a_500(client: TestClient) -> None:
+    from app.api.deps import encode_cursor, list_digest
+
+    class Request:
+        class url:  # noqa: N801
+            path = "/claims"
+
+        class query_params:  # noqa: N801
+            @staticmethod
+            def multi_items() -> list[tuple[str, str]]:
+                return [("sort", "published")]
+
+    digest = list_digest(Request)  # type: ignore[arg-type]
+    for ordinal in (0, 2**31 - 1):
+        cursor = encode_cursor(digest, [ordinal, 1])
+        response = client.get("/claims", params={"sort": "published", "cursor": cursor})
+        assert response.status_code == 200
