@@ -19,7 +19,7 @@ import hashlib
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Depends, FastAPI, Request
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -85,6 +85,7 @@ class Validators:
         "key",
         "last_modified",
         "matched",
+        "revision",
         "tag",
     )
 
@@ -97,6 +98,7 @@ class Validators:
         self.tag: bytes | None = None  # identity tag, once the revision is known
         self.last_modified: dt.datetime | None = None
         self.matched: bytes | None = None  # the tag an early 304 confirmed
+        self.revision: int | None = None
 
     def parse_if_none_match(self, values: list[bytes]) -> None:
         tags = {_opaque(t.strip()) for v in values for t in v.split(b",")}
@@ -105,6 +107,7 @@ class Validators:
         self.if_none_match = frozenset(tags)
 
     def set_revision(self, revision: int, changed_at: dt.datetime | None) -> None:
+        self.revision = revision
         self.last_modified = None if changed_at is None else _utc(changed_at)
         stamp = b"" if self.last_modified is None else self.last_modified.isoformat().encode()
         digest = hashlib.blake2b(b"\n".join((self.key, stamp)), digest_size=12).digest()
@@ -159,6 +162,15 @@ def read_revision(request: Request, session: SessionDep) -> None:
 
 
 REVISION = Depends(read_revision)
+
+
+def data_revision(request: Request, conn: Connection) -> int:
+    """The data's revision: the one ``read_revision`` read for this request, else read now."""
+    validators = request.scope.get(SCOPE_KEY)
+    if validators is not None and validators.revision is not None:
+        return int(validators.revision)
+    row = conn.execute(_REVISION).first()
+    return int(row[0]) if row is not None else 0
 
 
 async def _not_modified(_request: Request, _exc: Exception) -> Response:

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "claims", "description": "Who claimed what, and how far it is verified."},
             {"name": "vocabulary", "description": "Closed vocabularies and the fact file format."},
             {"name": "operations", "description": "Health checks."},
+            {"name": "search", "description": "Full-text search across every kind of fact."},
         ],
     )
     app.state.settings = settings

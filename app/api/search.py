@@ -6,14 +6,13 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, Field
-from sqlalchemy import select
 from starlette.responses import Response
 
 from app import fts, search
 from app.api.deps import INVALID, PageDep, StrictQueryRoute, defer_problem, page
 from app.api.filters import SEARCH_GRAMMAR
 from app.db import SessionDep
-from app.models import data_revision_t
+from app.http import data_revision
 from app.schemas import Mention, Page, Schema
 
 router = APIRouter(tags=["search"], route_class=StrictQueryRoute, responses=INVALID)
@@ -70,7 +69,7 @@ def search_all(
     The newest 1,000 matches of each type are ranked; pages follow by cursor. Scores depend
     on the whole corpus, so a cursor is only valid until the data changes."""
     conn = session.connection()
-    revision = conn.execute(select(data_revision_t.c.revision)).scalar() or 0
+    revision = data_revision(request, conn)
     after = paging.after
     if after is not None and after[0] != revision:
         message = "the data changed since this cursor was issued; start again from page one"
