@@ -366,7 +366,11 @@ class Export:
 
 
 def export(
-    request: Request, chosen: Chosen, job: Export, fields: Sequence[str] | None = None
+    request: Request,
+    chosen: Chosen,
+    job: Export,
+    fields: Sequence[str] | None = None,
+    convert: Callable[[Connection, list[Row]], list[Row]] | None = None,
 ) -> StreamingResponse:
     """The whole list as CSV or NDJSON, streamed in batches of ``EXPORT_BATCH``.
 
@@ -387,7 +391,7 @@ def export(
             while True:
                 items, after = job.query(conn, **job.filters, after=after, limit=EXPORT_BATCH)
                 if items:
-                    yield chunk(narrow(items))
+                    yield chunk(narrow(convert(conn, items) if convert else items))
                 if after is None:
                     break
 

@@ -41,7 +41,8 @@ OFFSET_UNITS = [
         "description": (
             "UTF-16 code units, as JavaScript, Java and the DOM index strings: a character "
             "outside the Basic Multilingual Plane (most emoji, some CJK) counts 2. Accepted by "
-            "`/articles/{id}/annotations`; the offsets of the TextPositionSelector are then "
+            "every route whose responses carry anchors (and `overlaps` is then read in it too); "
+            "on `/articles/{id}/annotations` the offsets of the TextPositionSelector are then "
             "UTF-16, which departs from the W3C model, so use it only to slice JavaScript strings."
         ),
     },

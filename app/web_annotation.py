@@ -5,11 +5,11 @@ by a TextQuoteSelector (the exact words, with up to 32 code points of context ei
 side) and a TextPositionSelector (start and end offsets).
 """
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from app.models import STATUS_DEFINITIONS, VerificationStatus
+from app.offsets import OffsetUnit, utf16_offsets
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = f'application/ld+json; profile="{CONTEXT}"'
@@ -26,18 +26,6 @@ MOTIVATIONS = {
 
 # Outer facts first when two anchors cover the same words.
 ORDER = ("claim", "event", "attribution", "hedge", "evidence", "time", "mention")
-
-OffsetUnit = Literal["codepoint", "utf16"]
-
-
-def utf16_offsets(text: str) -> Callable[[int], int]:
-    """Map a code point offset of ``text`` to its UTF-16 code unit offset."""
-    if all(ord(c) < 0x10000 for c in text):
-        return lambda i: i
-    table = [0]
-    for c in text:
-        table.append(table[-1] + (2 if ord(c) >= 0x10000 else 1))
-    return table.__getitem__
 
 
 def _text(value: str, purpose: str) -> dict[str, Any]:

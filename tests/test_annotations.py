@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.web_annotation import utf16_offsets
+from app.offsets import utf16_offsets
 from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -284,12 +284,16 @@ def test_bad_parameters_and_unknown_article(client: TestClient) -> None:
     assert client.get(f"{base}?limit=0").status_code == 422
     assert client.get(f"{base}?cursor=nope").status_code == 422
     assert "unknown parameter" in client.get(f"{base}?offset=3").json()["detail"]
-    # A cursor is valid only with the parameters that issued it.
-    next_url = client.get(f"{base}?limit=2").json()["next"]
-    cursor = next_url.split("cursor=")[1]
-    response = client.get(f"{base}?limit=2&offset_unit=utf16&cursor={cursor}")
+    # A cursor is valid only on the list that issued it; the offset unit only changes how
+    # positions are counted, not which annotations come next.
+    cursor = client.get("/claims?limit=2").json()["next_cursor"]
+    response = client.get(f"{base}?limit=2&cursor={cursor}")
     assert response.status_code == 422
     assert "another list" in response.json()["detail"]
+    cursor = client.get(f"{base}?limit=2").json()["next"].split("cursor=")[1]
+    response = client.get(f"{base}?limit=2&offset_unit=utf16&cursor={cursor}")
+    assert response.status_code == 200
+    assert response.json()["startIndex"] == 2
     response = client.get("/articles/nope/annotations")
     assert response.status_code == 404
     assert response.json()["detail"] == "no article with id 'nope'"

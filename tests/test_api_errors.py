@@ -286,7 +286,7 @@ def test_a_misspelt_parameter_is_422_naming_it_and_the_accepted_ones(client: Tes
     assert body["detail"].endswith("this route accepts: none")
     claim = f"/claims/{SEED_ARTICLE}.referendum-held-on-oct-6"
     body = problem(client.get(claim, params={"verbose": "1"}), 422)
-    assert body["detail"].endswith("this route accepts: format")
+    assert body["detail"].endswith("this route accepts: format, offset_unit")
 
 
 def test_errors_list_every_unknown_parameter(client: TestClient) -> None:

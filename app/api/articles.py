@@ -9,6 +9,7 @@ from app import queries
 from app.api.deps import (
     INVALID,
     NOT_FOUND,
+    AnchoredPageDep,
     ClaimPageDep,
     JSONResponse,
     PageDep,
@@ -31,6 +32,7 @@ from app.api.options import ArticleOptions, ClaimOptions, EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.models import article_t
+from app.offsets import OffsetUnitQuery, article_texts, codepoint_offset, in_unit
 from app.positions import overlapping
 from app.schemas import (
     ArticleDetail,
@@ -85,14 +87,14 @@ def article_entities(
     request: Request,
     article_id: PathId,
     session: SessionDep,
-    paging: PageDep,
+    paging: AnchoredPageDep,
     kind: EntityKinds = None,
 ) -> Response:
     """The entities the article names, in fact-file order, each with its mentions here."""
     conn = session.connection()
     require(conn, article_t, article_id, "article")
     result = paging.run(queries.list_article_entities, conn, article=article_id, kind=values(kind))
-    return page(request, result, paging)
+    return page(request, result, paging, article=article_id)
 
 
 @router.get(
@@ -104,7 +106,7 @@ def article_events(
     request: Request,
     article_id: PathId,
     session: SessionDep,
-    paging: PageDep,
+    paging: AnchoredPageDep,
     options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
     entity: EntityId = None,
@@ -158,7 +160,8 @@ Overlaps = Annotated[
     Query(
         pattern=r"^[0-9]{1,9},[0-9]{1,9}$",
         description="`start,end`: keep the facts with an anchor overlapping this half-open "
-        "range of code points, e.g. `400,520`; each then lists those anchors in `overlapping`.",
+        "range of the text, e.g. `400,520`, in the `offset_unit`; each then lists those anchors "
+        "in `overlapping`.",
     ),
 ]
 
@@ -169,7 +172,11 @@ Overlaps = Annotated[
     responses={**example("article_facts"), **NOT_FOUND},
 )
 def article_facts(
-    request: Request, article_id: PathId, session: SessionDep, overlaps: Overlaps = None
+    request: Request,
+    article_id: PathId,
+    session: SessionDep,
+    overlaps: Overlaps = None,
+    offset_unit: OffsetUnitQuery = "codepoint",
 ) -> Response:
     """Every entity (with its mentions), event and claim (with its evidence) of the article,
     in fact-file order; with `overlaps`, only those tied to words in that range of the text."""
@@ -181,6 +188,14 @@ def article_facts(
         start, end = (int(n) for n in overlaps.split(","))
         if start >= end:
             defer_problem(request, "overlaps", "start must be less than end", overlaps)
+        if offset_unit == "utf16":
+            text = article_texts(conn, [article_id])[article_id]
+            bounds = codepoint_offset(text, start), codepoint_offset(text, end)
+            if None in bounds:
+                message = "an offset falls inside a character (between its two UTF-16 units)"
+                defer_problem(request, "overlaps", message, overlaps)
+            start, end = (b or 0 for b in bounds)
         facts = overlapping(facts, start, end)
         span = {"start": start, "end": end}
-    return JSONResponse({"article": article_id, "overlaps": span, **facts})
+    body = {"article": article_id, "overlaps": span, **facts}
+    return JSONResponse(in_unit(conn, body, offset_unit, article_id))

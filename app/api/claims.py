@@ -13,6 +13,7 @@ from app.api.options import ClaimOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.formats import ClaimFormatDep, render_claim
+from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import ClaimDetail, ClaimOut, Page
 
 router = APIRouter(
@@ -50,11 +51,15 @@ def list_claims(
     "/{claim_id}", response_model=ClaimDetail, responses={**example("get_claim"), **NOT_FOUND}
 )
 def get_claim(
-    request: Request, claim_id: PathId, session: SessionDep, chosen: ClaimFormatDep
+    request: Request,
+    claim_id: PathId,
+    session: SessionDep,
+    chosen: ClaimFormatDep,
+    offset_unit: OffsetUnitQuery = "codepoint",
 ) -> Response:
     """One claim with its claimant, subjects, anchors, evidence and full status history."""
     conn = session.connection()
     claim = queries.get_claim(conn, claim_id)
     if claim is None:
         raise NotFound(f"no claim with id {claim_id!r}")
-    return render_claim(request, conn, claim, chosen)
+    return render_claim(request, conn, in_unit(conn, claim, offset_unit), chosen)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from app import formats, queries
 from app.errors import PROBLEM_JSON, APIError, NotFound
+from app.offsets import OffsetUnit, OffsetUnitQuery, in_unit
 from app.schemas import Problem
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ def list_digest(request: Request) -> str:
         (k, v)
         for k, v in request.query_params.multi_items()
         # What a page shows, not which list it is: these may change between pages.
-        if k not in ("cursor", "limit", "format", "count", "facet", "fields", "include")
+        if k
+        not in ("cursor", "limit", "format", "count", "facet", "fields", "include", "offset_unit")
     )
     raw = orjson.dumps([request.url.path, params])
     return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:9]).decode()
@@ -135,6 +137,7 @@ class PageParams:
             {"limit", "cursor"} & set(request.query_params)
         )
         self.limit = limit
+        self.unit: OffsetUnit = "codepoint"
         self.conn: Connection | None = None
         self.digest = list_digest(request)
         self.after: tuple[int, ...] | None = None
@@ -158,6 +161,21 @@ class PageParams:
         return query(conn, **filters, after=self.after, limit=self.limit)
 
 
+class AnchoredPageParams(PageParams):
+    """Page parameters of a list whose items carry anchors, with the unit of their offsets."""
+
+    def __init__(
+        self,
+        request: Request,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        format: formats.ListFormatQuery = None,
+        offset_unit: OffsetUnitQuery = "codepoint",
+    ) -> None:
+        super().__init__(request, limit, cursor, format)
+        self.unit = offset_unit
+
+
 class ClaimPageParams(PageParams):
     """Page parameters of a list of claims, which can also be ClaimReview JSON-LD."""
 
@@ -169,11 +187,14 @@ class ClaimPageParams(PageParams):
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         format: formats.ClaimListFormatQuery = None,
+        offset_unit: OffsetUnitQuery = "codepoint",
     ) -> None:
         super().__init__(request, limit, cursor, format)  # type: ignore[arg-type]
+        self.unit = offset_unit
 
 
 PageDep = Annotated[PageParams, Depends()]
+AnchoredPageDep = Annotated[AnchoredPageParams, Depends()]
 ClaimPageDep = Annotated[ClaimPageParams, Depends()]
 
 
@@ -182,16 +203,26 @@ def page(
     result: "queries.PageResult | formats.Export",
     params: PageParams,
     options: "ListOptions | None" = None,
+    article: str | None = None,
 ) -> Response:
     """Render one page with its `next` link (also sent as `Link: <…>; rel="next"`).
 
     In the format negotiated (see ``app.formats``); a CSV or NDJSON export streams the
-    whole list instead.
+    whole list instead. Offsets are given in the page's unit; ``article`` is the article
+    of anchors whose items do not name one.
     """
     fields = options.fields if options is not None else None
+    unit = params.unit
+
+    def convert(conn: Connection, items: list[Any]) -> list[Any]:
+        converted: list[Any] = in_unit(conn, items, unit, article)
+        return converted
+
     if isinstance(result, formats.Export):
-        return formats.export(request, params.chosen, result, fields)
+        return formats.export(request, params.chosen, result, fields, convert)
     items, next_key = result
+    if params.conn is not None:
+        items = convert(params.conn, items)
     next_cursor = encode_cursor(params.digest, next_key) if next_key is not None else None
     next_url = None
     headers = {"Vary": "Accept"}

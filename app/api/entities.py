@@ -9,6 +9,7 @@ from app import queries
 from app.api.deps import (
     INVALID,
     NOT_FOUND,
+    AnchoredPageDep,
     ClaimPageDep,
     JSONResponse,
     PageDep,
@@ -31,6 +32,7 @@ from app.api.options import ClaimOptions, EntityOptions, EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
 from app.models import entity_t
+from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
 
 router = APIRouter(
@@ -63,12 +65,15 @@ def list_entities(
 @router.get(
     "/{entity_id}", response_model=EntityDetail, responses={**example("get_entity"), **NOT_FOUND}
 )
-def get_entity(entity_id: PathId, session: SessionDep) -> Response:
+def get_entity(
+    entity_id: PathId, session: SessionDep, offset_unit: OffsetUnitQuery = "codepoint"
+) -> Response:
     """One entity with its aliases, external ids, first mentions, relations and fact counts."""
-    entity = queries.get_entity(session.connection(), entity_id)
+    conn = session.connection()
+    entity = queries.get_entity(conn, entity_id)
     if entity is None:
         raise NotFound(f"no entity with id {entity_id!r}")
-    return JSONResponse(entity)
+    return JSONResponse(in_unit(conn, entity, offset_unit))
 
 
 @router.get(
@@ -77,7 +82,7 @@ def get_entity(entity_id: PathId, session: SessionDep) -> Response:
     responses={**example("entity_mentions"), **NOT_FOUND},
 )
 def entity_mentions(
-    request: Request, entity_id: PathId, session: SessionDep, paging: PageDep
+    request: Request, entity_id: PathId, session: SessionDep, paging: AnchoredPageDep
 ) -> Response:
     """Every place any article names the entity, by article and position, as written."""
     conn = session.connection()
@@ -123,7 +128,7 @@ def entity_events(
     request: Request,
     entity_id: PathId,
     session: SessionDep,
-    paging: PageDep,
+    paging: AnchoredPageDep,
     options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
 ) -> Response:

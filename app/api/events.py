@@ -6,12 +6,20 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, JSONResponse, PageDep, StrictQueryRoute, page
+from app.api.deps import (
+    INVALID,
+    NOT_FOUND,
+    AnchoredPageDep,
+    JSONResponse,
+    StrictQueryRoute,
+    page,
+)
 from app.api.examples import example
 from app.api.filters import ArticleId, EntityId, EventFilters, PathId
 from app.api.options import EventOptions
 from app.db import SessionDep
 from app.errors import NotFound
+from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import EventDetail, EventOut, Page
 
 router = APIRouter(
@@ -23,7 +31,7 @@ router = APIRouter(
 def list_events(
     request: Request,
     session: SessionDep,
-    paging: PageDep,
+    paging: AnchoredPageDep,
     options: EventOptions,
     filters: Annotated[EventFilters, Depends()],
     entity: EntityId = None,
@@ -44,9 +52,12 @@ def list_events(
 @router.get(
     "/{event_id}", response_model=EventDetail, responses={**example("get_event"), **NOT_FOUND}
 )
-def get_event(event_id: PathId, session: SessionDep) -> Response:
+def get_event(
+    event_id: PathId, session: SessionDep, offset_unit: OffsetUnitQuery = "codepoint"
+) -> Response:
     """One event with its time, place, participants, anchors and the claims about it."""
-    event = queries.get_event(session.connection(), event_id)
+    conn = session.connection()
+    event = queries.get_event(conn, event_id)
     if event is None:
         raise NotFound(f"no event with id {event_id!r}")
-    return JSONResponse(event)
+    return JSONResponse(in_unit(conn, event, offset_unit))

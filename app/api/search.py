@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field
 from starlette.responses import Response
 
 from app import fts, search
-from app.api.deps import INVALID, PageDep, StrictQueryRoute, defer_problem, page
+from app.api.deps import INVALID, AnchoredPageDep, StrictQueryRoute, defer_problem, page
 from app.api.filters import SEARCH_GRAMMAR
 from app.db import SessionDep
 from app.http import data_revision
@@ -53,7 +53,7 @@ class SearchHit(Schema):
 def search_all(
     request: Request,
     session: SessionDep,
-    paging: PageDep,
+    paging: AnchoredPageDep,
     q: Annotated[
         str,
         Query(min_length=1, max_length=200, description=f"The query: {SEARCH_GRAMMAR}."),
@@ -68,7 +68,7 @@ def search_all(
 
     The newest 1,000 matches of each type are ranked; pages follow by cursor. Scores depend
     on the whole corpus, so a cursor is only valid until the data changes."""
-    conn = session.connection()
+    conn = paging.conn = session.connection()
     revision = data_revision(request, conn)
     after = paging.after
     if after is not None and after[0] != revision:

@@ -25,7 +25,8 @@ from app.api.filters import PathId
 from app.db import SessionDep
 from app.errors import NotFound
 from app.methodology import methodology, methodology_html
-from app.web_annotation import CONTEXT, MEDIA_TYPE, OffsetUnit, annotations
+from app.offsets import OffsetUnitQuery
+from app.web_annotation import CONTEXT, MEDIA_TYPE, annotations
 
 router = APIRouter(route_class=StrictQueryRoute, responses=INVALID)
 
@@ -121,15 +122,6 @@ class AnnotationPaging:
                 defer_problem(request, "cursor", message, cursor)
 
 
-OffsetUnitParam = Annotated[
-    Literal["codepoint", "utf16"],
-    Query(
-        description="What `start` and `end` count: Unicode code points (the W3C model's unit) "
-        "or UTF-16 code units (JavaScript string indexes; see `/methodology`)."
-    ),
-]
-
-
 @router.get(
     "/articles/{article_id}/annotations",
     tags=["articles"],
@@ -148,7 +140,7 @@ def article_annotations(
     article_id: PathId,
     session: SessionDep,
     paging: Annotated[AnnotationPaging, Depends()],
-    offset_unit: OffsetUnitParam = "codepoint",
+    offset_unit: OffsetUnitQuery = "codepoint",
 ) -> Response:
     """The article's anchors as W3C Web Annotations (JSON-LD), one per anchor of each fact.
 
@@ -163,8 +155,7 @@ def article_annotations(
         raise NotFound(f"no article with id {article_id!r}")
     facts = queries.article_facts(conn, article_id)
     base = str(request.base_url).rstrip("/")
-    unit: OffsetUnit = offset_unit
-    items = annotations(article, facts, base, unit)
+    items = annotations(article, facts, base, offset_unit)
     start, end = paging.start, paging.start + paging.limit
     chunk = items[start:end]
     collection = str(request.url.remove_query_params(["cursor", "limit"]))
