@@ -33,14 +33,16 @@ from app.models import (
 from app.queries import CLAIMANT, LOCATION
 from app.schemas import ArticleSummary, ClaimOut, EntitySummary, EventOut
 
-FieldType = Literal["text", "enum", "date", "span"]
+FieldType = Literal["text", "enum", "date", "span", "number"]
 
 OPERATORS: dict[FieldType, tuple[str, ...]] = {
     "text": ("exact", "in", "not", "contains"),
     "enum": ("exact", "in", "not"),
     "date": ("exact", "gt", "gte", "lt", "lte"),
     "span": ("exact", "gt", "gte", "lt", "lte"),
+    "number": ("exact", "in", "not", "gt", "gte", "lt", "lte"),
 }
+MAX_NUMBER = 2**31 - 1
 MAX_FACET_VALUES = 50
 EARLIEST = dt.date(1, 1, 1)
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -161,6 +163,10 @@ ARTICLES = Resource(
         "language": Field(article_t.c.language, "text", "language tag"),
         "published": Field(article_t.c.published, "date", "publication date"),
         "title": Field(article_t.c.title, "text", "title"),
+        **{
+            name: Field(count, "number", f"how many {name} the article holds")
+            for name, count in queries.ARTICLE_COUNTS.items()
+        },
     },
     facets={
         "publisher": article_t.c.publisher,
@@ -206,9 +212,27 @@ def _values(value: str) -> list[str]:
     return values
 
 
+def _numbers(values: list[str]) -> list[int]:
+    if not all(v.isascii() and v.isdigit() and int(v) <= MAX_NUMBER for v in values):
+        raise FilterError(f"whole numbers from 0 to {MAX_NUMBER}")
+    return [int(v) for v in values]
+
+
 def condition(spec: Field, operator: str, value: str) -> ColumnElement[bool]:
     """The SQL condition for ``<field>__<operator>=<value>``."""
     column = spec.column
+    if spec.type == "number":
+        numbers = _numbers(_values(value) if operator in ("in", "not") else [value])
+        comparisons = {
+            "exact": column == numbers[0],
+            "in": column.in_(numbers),
+            "not": column.not_in(numbers),
+            "gt": column > numbers[0],
+            "gte": column >= numbers[0],
+            "lt": column < numbers[0],
+            "lte": column <= numbers[0],
+        }
+        return comparisons[operator]
     if spec.type in ("text", "enum"):
         values = _values(value) if operator in ("in", "not") else [value]
         if spec.choices:

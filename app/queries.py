@@ -144,15 +144,24 @@ def row_id(conn: Connection, table: Table, key: str) -> int | None:
 # --- articles ----------------------------------------------------------------
 
 
-def _article_columns() -> list[Any]:
-    def count(table: Table) -> Any:
-        return (
-            select(func.count())
-            .select_from(table)
-            .where(table.c.article_id == article_t.c.id)
-            .scalar_subquery()
-        )
+def _count_per_article(table: Table) -> Any:
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.article_id == article_t.c.id)
+        .scalar_subquery()
+    )
 
+
+# How many entities, events and claims each article holds (its `counts`).
+ARTICLE_COUNTS = {
+    "entities": _count_per_article(article_entity_t),
+    "events": _count_per_article(event_t),
+    "claims": _count_per_article(claim_t),
+}
+
+
+def _article_columns() -> list[Any]:
     return [
         article_t.c.id.label("_key"),
         article_t.c.key,
@@ -162,9 +171,9 @@ def _article_columns() -> list[Any]:
         article_t.c.published,
         article_t.c.language,
         article_t.c.sha256,
-        count(article_entity_t).label("n_entities"),
-        count(event_t).label("n_events"),
-        count(claim_t).label("n_claims"),
+        ARTICLE_COUNTS["entities"].label("n_entities"),
+        ARTICLE_COUNTS["events"].label("n_events"),
+        ARTICLE_COUNTS["claims"].label("n_claims"),
     ]
 
 

@@ -106,6 +106,33 @@ def test_entity_and_article_filters(client: TestClient) -> None:
     assert ids(get_json(client, "/articles", {"id__in": f"x,{SEED_ARTICLE}"})) == [SEED_ARTICLE]
 
 
+def test_articles_filter_on_how_many_facts_they_hold(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    ingest(write_doc(tmp_path / "small.json", minimal_doc()))  # 3 entities, 1 event, 1 claim
+    seed = FACTS
+    n_claims, n_events = len(seed["claims"]), len(seed["events"])
+    both = [SEED_ARTICLE, "test-article"]
+    cases = {
+        "claims__gte=2": [SEED_ARTICLE],
+        f"claims__exact={n_claims}": [SEED_ARTICLE],
+        "claims__lt=2": ["test-article"],
+        f"claims__lte={n_claims}": both,
+        "claims__gt=100": [],
+        f"events__in=1,{n_events}": both,
+        "events__not=1": [SEED_ARTICLE],
+        "entities__exact=3": ["test-article"],
+        "claims__gte=1&events__lt=2": ["test-article"],
+    }
+    for query, expected in cases.items():
+        assert ids(get_json(client, f"/articles?{query}")) == expected, query
+    for value in ("-1", "1.5", "two", "²", "2147483648"):
+        body = get_json(client, "/articles", {"claims__gte": value}, status=422)
+        assert "whole numbers from 0 to 2147483647" in body["errors"][0]["msg"], value
+    body = get_json(client, "/articles", {"claims__contains": "1"}, status=422)
+    assert "use one of: exact, in, not, gt, gte, lt, lte" in body["errors"][0]["msg"]
+
+
 def test_nested_lists_take_the_grammar_too(client: TestClient) -> None:
     body = get_json(client, f"/articles/{SEED_ARTICLE}/claims", {"status__in": "refuted"})
     assert ids(body) == claim_ids(lambda c: c["status"] == "refuted")
