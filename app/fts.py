@@ -6,12 +6,18 @@ FTS5 ``MATCH`` expression (SQLite) or a ``tsquery`` (PostgreSQL) from its tokens
 no user input ever reaches either syntax; a query that cannot be parsed is a
 ``QueryError`` whose message is shown to the client.
 
-Both databases index the same tokens: a token is a run of letters and digits, anything
-else separates tokens, and case is folded. SQLite's FTS5 ``unicode61`` tokenizer does
-this natively (diacritics kept: ``remove_diacritics 0``); PostgreSQL's ``simple``
-configuration is given the text with every run of other characters replaced by a space,
-so its parser sees the same tokens (``71.12%`` is the two tokens ``71`` and ``12`` on
-both). A word written with punctuation inside is matched as the phrase of its tokens.
+Both databases index the same tokens: a token is a run of letters, digits and combining
+marks (Unicode categories L, N and M, so the vowel signs of हिन्दी and a decomposed
+accent stay inside their word), anything else separates tokens, and case is folded.
+SQLite's FTS5 ``unicode61`` tokenizer does this when told those categories (diacritics
+kept: ``remove_diacritics 0``); PostgreSQL's ``simple`` configuration is given the text
+with every run of other characters replaced by a space, so its parser sees the same
+tokens (``71.12%`` is the two tokens ``71`` and ``12`` on both). A word written with
+punctuation inside is matched as the phrase of its tokens.
+
+Texts are indexed as written. A word with an accent can be written precomposed (``é``,
+NFC, what nearly every text uses) or decomposed (``e`` and U+0301, NFD); a query word
+matches either, so a search finds both spellings of the same word.
 
 The indexes are created by the migration ``d8e2f3a4b5c6`` and are not models: FTS5
 virtual tables (kept in step with their tables by triggers) on SQLite, a generated
@@ -20,14 +26,51 @@ virtual tables (kept in step with their tables by triggers) on SQLite, a generat
 """
 
 import re
-from collections.abc import Sequence
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, column, func, literal_column, select, table
 
-TOKEN = re.compile(r"[^\W_]+")
+
+def mark_ranges(first: int = 0, last: int = sys.maxunicode) -> list[tuple[int, int]]:
+    """The code point ranges of combining marks (Unicode category M) in ``[first, last]``."""
+    ranges: list[tuple[int, int]] = []
+    start = None
+    for cp in range(first, last + 2):
+        mark = cp <= last and unicodedata.category(chr(cp)).startswith("M")
+        if mark and start is None:
+            start = cp
+        elif not mark and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    return ranges
+
+
+# Marks live in the first two planes and in plane 14 (variation selectors); scanning
+# only those keeps start-up quick (a test checks the result equals a full scan).
+MARKS = mark_ranges(0, 0x1FFFF) + mark_ranges(0xE0000, 0xE0FFF)
+_MARK_CLASS = "".join(f"{chr(a)}-{chr(b)}" if a != b else chr(a) for a, b in MARKS)
+TOKEN = re.compile(f"(?:[^\\W_]|[{_MARK_CLASS}])+")
 MAX_TERMS = 32
+
+
+def postgres_separators() -> str:
+    """A PostgreSQL regular expression for a run of characters that separate tokens."""
+
+    def escape(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+    marks = "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in MARKS)
+    return f"[^[:alnum:]{marks}]+"
+
+
+def fold(word: str) -> str:
+    """A token as the index compares it: lower case, in NFC."""
+    return unicodedata.normalize("NFC", word.lower())
+
 
 # Table -> its FTS5 table (SQLite); the same tables carry `search_vector` on PostgreSQL.
 FTS_TABLES = {
@@ -56,8 +99,15 @@ class Term:
     tokens: tuple[str, ...]
     prefix: bool = False
 
+    def spellings(self) -> Iterator[tuple[str, ...]]:
+        """The term's tokens as composed (NFC), then decomposed (NFD) if that differs."""
+        yield self.tokens
+        decomposed = tuple(unicodedata.normalize("NFD", t) for t in self.tokens)
+        if decomposed != self.tokens:
+            yield decomposed
+
     def matches_at(self, words: Sequence[str], i: int) -> bool:
-        """Whether the lower-cased ``words`` hold this term starting at index ``i``."""
+        """Whether the folded ``words`` (see ``fold``) hold this term starting at index ``i``."""
         n = len(self.tokens)
         if i + n > len(words):
             return False
@@ -87,7 +137,9 @@ class Query:
         """The FTS5 MATCH expression: every token double-quoted, so never a syntax error."""
 
         def term(t: Term) -> str:
-            return '"' + " ".join(t.tokens) + '"' + (" *" if t.prefix else "")
+            star = " *" if t.prefix else ""
+            forms = ['"' + " ".join(tokens) + '"' + star for tokens in t.spellings()]
+            return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
 
         return " OR ".join("(" + " AND ".join(term(t) for t in g) + ")" for g in self.groups)
 
@@ -98,17 +150,21 @@ class Query:
             quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
             return quoted + (":*" if prefix else "")
 
-        def term(t: Term) -> str:
-            last = len(t.tokens) - 1
-            parts = [lexeme(tok, t.prefix and i == last) for i, tok in enumerate(t.tokens)]
+        def spelling(t: Term, tokens: tuple[str, ...]) -> str:
+            last = len(tokens) - 1
+            parts = [lexeme(tok, t.prefix and i == last) for i, tok in enumerate(tokens)]
             return "(" + " <-> ".join(parts) + ")"
+
+        def term(t: Term) -> str:
+            forms = [spelling(t, tokens) for tokens in t.spellings()]
+            return forms[0] if len(forms) == 1 else "(" + " | ".join(forms) + ")"
 
         return " | ".join("(" + " & ".join(term(t) for t in g) + ")" for g in self.groups)
 
 
 def tokens(text: str) -> list[str]:
-    """The lower-cased tokens of ``text``, as both indexes see them."""
-    return [m.group().lower() for m in TOKEN.finditer(text)]
+    """The folded tokens of ``text`` (see ``fold``), split as both indexes split them."""
+    return [fold(m.group()) for m in TOKEN.finditer(text)]
 
 
 def _pieces(text: str) -> list[tuple[str, bool, bool]]:

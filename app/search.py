@@ -117,7 +117,7 @@ def search(
 def _spans(text_: str, terms: Sequence[fts.Term]) -> list[tuple[int, int]]:
     """Code-point spans in ``text_`` of every occurrence of any of the terms."""
     found = list(fts.TOKEN.finditer(text_))
-    words = [m.group().lower() for m in found]
+    words = [fts.fold(m.group()) for m in found]
     spans: set[tuple[int, int]] = set()
     for i in range(len(words)):
         for term in terms:

@@ -253,6 +253,44 @@ def test_cyrillic_article_text_offsets(ingest: Ingest, tmp_path: Path, settings:
         assert hits(client, "елка") == []
 
 
+def test_combining_marks_stay_inside_their_word(
+    ingest: Ingest, tmp_path: Path, settings: Settings
+) -> None:
+    """Vowel signs and viramas (Devanagari) and decomposed accents are part of a word on both
+    databases, and a query word finds the composed and the decomposed spelling alike."""
+    decomposed = "Cafe\u0301"
+    body = f"हिन्दी समाचार। Le {decomposed} de Flore et le Café de la Paix. Un cafe simple. ก็ได้"
+    doc = minimal_doc(
+        entities=[], relations=[], events=[], claims=[], article={"id": "marks", "text": body}
+    )
+    ingest(write_doc(tmp_path / "marks.json", doc))
+    with TestClient(create_app(settings)) as client:
+        [hit] = hits(client, "हिन्दी")
+        assert [m["exact"] for m in hit["matches"]] == ["हिन्दी"]
+        [hit] = hits(client, '"हिन्दी समाचार"')
+        assert [m["exact"] for m in hit["matches"]] == ["हिन्दी समाचार"]
+        # Part of the word is not the word: हिन is not हिन्दी.
+        assert hits(client, "हिन") == []
+        [hit] = hits(client, "हिन*")
+        assert [m["exact"] for m in hit["matches"]] == ["हिन्दी"]
+        assert ids(hits(client, "ก็ได้")) == ["marks"]
+        for q in ("café", "CAFÉ", decomposed, "caf*"):
+            [hit] = hits(client, q)
+            exact = [m["exact"] for m in hit["matches"]]
+            assert exact == ([decomposed, "Café", "cafe"] if q == "caf*" else [decomposed, "Café"])
+        # Accents are significant: "cafe" is not "café" in either spelling.
+        [hit] = hits(client, "cafe")
+        assert [m["exact"] for m in hit["matches"]] == ["cafe"]
+
+
+def test_marks_scanned_at_start_up_are_all_the_marks() -> None:
+    assert fts.MARKS == fts.mark_ranges()
+    assert fts.tokens("हिन्दी Cafe\u0301 71.12% x_y") == ["हिन्दी", "café", "71", "12", "x", "y"]
+    query = fts.parse("café*")
+    assert query.fts5() == '(("café" * OR "cafe\u0301" *))'
+    assert query.tsquery() == "((('café':*) | ('cafe\u0301':*)))"
+
+
 def test_pages_follow_by_cursor(client: TestClient) -> None:
     whole = hits(client, "Kazakhstan")
     assert len(whole) > 3
