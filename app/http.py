@@ -192,6 +192,48 @@ def _merge_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
     return kept
 
 
+def accepts_gzip(accept_encoding: bytes) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (RFC 9110, section 12.5.3).
+
+    ``gzip;q=0`` refuses it; a coding not listed is refused unless ``*`` accepts it.
+    """
+    star = None
+    for part in accept_encoding.decode("latin-1").split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        coding = coding.lower()
+        if coding in ("gzip", "x-gzip"):
+            return q > 0
+        if coding == "*":
+            star = q > 0
+    return bool(star)
+
+
+class GZip(GZipMiddleware):
+    """Starlette's gzip, given the body only when Accept-Encoding really accepts gzip.
+
+    Starlette compresses whenever the header contains "gzip", ``gzip;q=0`` included.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = [v for n, v in scope["headers"] if n == b"accept-encoding"]
+            if given and not accepts_gzip(b",".join(given)):
+                headers = [(n, v) for n, v in scope["headers"] if n != b"accept-encoding"]
+                scope = {**scope, "headers": headers}
+            elif given:
+                headers = [(n, v) for n, v in scope["headers"] if n != b"accept-encoding"]
+                scope = {**scope, "headers": [*headers, (b"accept-encoding", b"gzip")]}
+        await super().__call__(scope, receive, send)
+
+
 class HTTPCache:
     """HEAD as GET without the body; validators, conditional requests and Cache-Control.
 
@@ -245,7 +287,7 @@ class HTTPCache:
                 accept.strip(),
             )
         )
-        validators = Validators(key, b"gzip" in accept_encoding)
+        validators = Validators(key, accepts_gzip(accept_encoding))
         if none_match:
             validators.parse_if_none_match(none_match)
         elif modified_since:
@@ -392,8 +434,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     """
     app.add_exception_handler(NotModified, _not_modified)
     # Added innermost first: CORS → HTTPCache → GZip → routes.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
-    app.add_middleware(HTTPCache, max_age=settings.cache_max_age, salt=app.version)
+    app.add_middleware(GZip, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    # Representations depend on the release and on the configured ClaimReview author.
+    salt = f"{app.version}\n{settings.claimreview_author}"
+    app.add_middleware(HTTPCache, max_age=settings.cache_max_age, salt=salt)
     if settings.cors_origins:
         # No credentials: the API is public and reads need no cookie.
         app.add_middleware(

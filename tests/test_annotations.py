@@ -306,3 +306,14 @@ def test_article_without_facts(client: TestClient, ingest: Ingest, tmp_path: Pat
     page = client.get("/articles/bare/annotations").json()
     jsonschema.validate(page, PAGE)
     assert page["items"] == [] and page["partOf"]["total"] == 0 and "next" not in page
+
+
+def test_the_page_and_its_collection_have_distinct_iris(client: TestClient) -> None:
+    base = f"http://testserver/articles/{SEED_ARTICLE}/annotations"
+    page = client.get(f"/articles/{SEED_ARTICLE}/annotations").json()
+    assert page["partOf"]["id"] == base
+    assert page["id"] == page["partOf"]["first"] == f"{base}?limit=50"
+    assert page["next"].startswith(f"{base}?limit=50&cursor=")
+    second = client.get(page["next"]).json()
+    assert second["id"] == page["next"] and second["partOf"]["id"] == base
+    assert second["partOf"]["first"] == page["id"]

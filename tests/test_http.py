@@ -14,6 +14,7 @@ from httpx2 import Response
 from pydantic import ValidationError
 from sqlalchemy import Engine, event
 
+from app.http import accepts_gzip
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import DATA, SEED_ARTICLE, Ingest, minimal_doc, write_doc
@@ -254,6 +255,47 @@ def test_large_responses_are_gzipped_when_asked_with_their_own_tag(client: TestC
     assert_not_modified(get(client, "/claims", **{"If-None-Match": tag}), tag)
     # A client that does not take gzip does not hold the gzip body.
     assert get(client, "/claims", **{"If-None-Match": gzip_tag}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, GZIP;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000, identity", False),
+        ("*;q=0, identity", False),
+        ("br, *;q=0", False),
+        ("deflate", False),
+        ("identity", False),
+        ("gzip;q=nope", False),
+    ],
+)
+def test_gzip_follows_the_quality_the_client_gives_it(
+    client: TestClient, accept_encoding: str, gzipped: bool
+) -> None:
+    assert accepts_gzip(accept_encoding.encode()) is gzipped
+    with client.stream("GET", "/claims", headers={"Accept-Encoding": accept_encoding}) as sent:
+        raw = b"".join(sent.iter_raw())
+    assert (sent.headers.get("content-encoding") == "gzip") is gzipped
+    body = gzip.decompress(raw) if gzipped else raw
+    assert orjson.loads(body)["items"]
+    assert sent.headers["etag"].endswith('-gzip"') is gzipped
+
+
+def test_the_claimreview_author_is_part_of_every_tag(db_url: str, client: TestClient) -> None:
+    """Changing who answers for the statuses changes ClaimReview bodies, so their tags too."""
+    url = f"{CLAIM}?format=claimreview"
+    before = get(client, url)
+    settings = Settings(database_url=db_url, load_seed=False, claimreview_author="Desk X")
+    with TestClient(create_app(settings)) as other:
+        after = get(other, url)
+        assert after.json() != before.json()
+        assert after.headers["etag"] != before.headers["etag"]
+        assert get(other, url, **{"If-None-Match": before.headers["etag"]}).status_code == 200
 
 
 def test_small_responses_are_not_gzipped(client: TestClient) -> None:

@@ -158,17 +158,23 @@ def article_annotations(
     items = annotations(article, facts, base, offset_unit)
     start, end = paging.start, paging.start + paging.limit
     chunk = items[start:end]
-    collection = str(request.url.remove_query_params(["cursor", "limit"]))
+    collection_url = request.url.remove_query_params(["cursor", "limit"])
+    collection = str(collection_url)
+    # The page names its size, so even the first page's IRI is not the collection's; the
+    # parameters come in one order, so each page has one IRI however it was asked for.
+    first_url = collection_url.include_query_params(limit=paging.limit)
+    cursor_given = request.query_params.get("cursor")
+    page_url = first_url.include_query_params(cursor=cursor_given) if cursor_given else first_url
     body: dict[str, Any] = {
         "@context": CONTEXT,
-        "id": str(request.url),
+        "id": str(page_url),
         "type": "AnnotationPage",
         "partOf": {
             "id": collection,
             "type": "AnnotationCollection",
             "label": f"Facts anchored in “{article['title']}”",
             "total": len(items),
-            "first": str(request.url.remove_query_params("cursor")),
+            "first": str(first_url),
         },
         "startIndex": start,
         "items": chunk,
@@ -176,7 +182,7 @@ def article_annotations(
     headers = {}
     if end < len(items):
         cursor = encode_cursor(paging.digest, (end,))
-        body["next"] = str(request.url.include_query_params(cursor=cursor))
+        body["next"] = str(first_url.include_query_params(cursor=cursor))
         headers["Link"] = f'<{body["next"]}>; rel="next"'
     return LDResponse(body, headers=headers)
 
