@@ -148,6 +148,9 @@ def bump_revision(conn: Connection, now: dt.datetime) -> None:
         conn.execute(insert(data_revision_t).values(id=1, revision=1, changed_at=now))
 
 
+_INSERT_ENTITY = insert(entity_t).returning(entity_t.c.id)
+
+
 def _load_entities(
     conn: Connection, article_id: int, doc: ResolvedArticle, now: dt.datetime, result: LoadResult
 ) -> tuple[dict[str, int], set[int]]:
@@ -177,6 +180,11 @@ def _load_entities(
         )
     }
     ids: dict[str, int] = {}
+    # Rows are gathered and written with one statement per table, not one per entity.
+    stale: list[int] = []  # entities whose aliases and mentions here are replaced
+    alias_rows: list[dict[str, Any]] = []
+    mention_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
     for position, resolved in enumerate(doc.entities):
         e = resolved.source
         fields = {
@@ -192,9 +200,7 @@ def _load_entities(
         same_here = link is not None and link.fingerprint == fingerprint
         if old is None:
             entity_id = conn.execute(
-                insert(entity_t)
-                .values(key=e.id, created_at=now, updated_at=now, **fields)
-                .returning(entity_t.c.id)
+                _INSERT_ENTITY, {"key": e.id, "created_at": now, "updated_at": now, **fields}
             ).scalar_one()
             outcome = "added"
         else:
@@ -221,37 +227,18 @@ def _load_entities(
                 )
             continue
         # This article's aliases and mentions of the entity are replaced together.
-        conn.execute(
-            delete(alias_t).where(
-                alias_t.c.entity_id == entity_id,
-                alias_t.c.article_id == article_id,
-            )
-        )
-        conn.execute(
-            delete(mention_t).where(
-                mention_t.c.entity_id == entity_id,
-                mention_t.c.article_id == article_id,
-            )
-        )
         aliases = list({(a.name, a.language): a for a in e.aliases})
-        if aliases:
-            conn.execute(
-                insert(alias_t),
-                [
-                    {"entity_id": entity_id, "article_id": article_id, "name": n, "language": lang}
-                    for n, lang in aliases
-                ],
-            )
-        if resolved.mentions:
-            conn.execute(
-                insert(mention_t),
-                [
-                    {"article_id": article_id, "entity_id": entity_id, **a.as_json()}
-                    for a in resolved.mentions
-                ],
-            )
+        alias_rows += [
+            {"entity_id": entity_id, "article_id": article_id, "name": n, "language": lang}
+            for n, lang in aliases
+        ]
+        mention_rows += [
+            {"article_id": article_id, "entity_id": entity_id, **a.as_json()}
+            for a in resolved.mentions
+        ]
         values = {"fingerprint": fingerprint, "position": position}
         if link is not None:
+            stale.append(entity_id)
             conn.execute(
                 update(article_entity_t)
                 .where(
@@ -261,11 +248,19 @@ def _load_entities(
                 .values(**values)
             )
         else:
+            link_rows.append({"article_id": article_id, "entity_id": entity_id, **values})
+    if stale:
+        for table in (alias_t, mention_t):
             conn.execute(
-                insert(article_entity_t).values(
-                    article_id=article_id, entity_id=entity_id, **values
-                )
+                delete(table).where(table.c.article_id == article_id, table.c.entity_id.in_(stale))
             )
+    for table, rows in (
+        (alias_t, alias_rows),
+        (mention_t, mention_rows),
+        (article_entity_t, link_rows),
+    ):
+        if rows:
+            conn.execute(insert(table), rows)
 
     gone = set(links) - set(ids.values())
     result.add("entities", "removed", len(gone))
@@ -326,6 +321,9 @@ def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, Any]
     return {r.key: r for r in rows}
 
 
+_INSERT_EVENT = insert(event_t).returning(event_t.c.id)
+
+
 def _load_events(
     conn: Connection,
     article_id: int,
@@ -336,6 +334,7 @@ def _load_events(
 ) -> dict[str, int]:
     existing = _existing(conn, event_t, article_id)
     ids: dict[str, int] = {}
+    participants: list[dict[str, Any]] = []
     for position, resolved in enumerate(events):
         ev = resolved.source
         key = f"{article_key}.{ev.id}"
@@ -365,9 +364,7 @@ def _load_events(
             "fingerprint": fingerprint,
         }
         if old is None:
-            event_id = conn.execute(
-                insert(event_t).values(**values).returning(event_t.c.id)
-            ).scalar_one()
+            event_id = conn.execute(_INSERT_EVENT, values).scalar_one()
             result.add("events", "added")
         else:
             event_id = old.id
@@ -375,19 +372,12 @@ def _load_events(
             conn.execute(delete(participant_t).where(participant_t.c.event_id == event_id))
             result.add("events", "updated")
         ids[ev.id] = event_id
-        if ev.participants:
-            conn.execute(
-                insert(participant_t),
-                [
-                    {
-                        "event_id": event_id,
-                        "entity_id": entity_ids[p.entity],
-                        "role": p.role,
-                        "position": i,
-                    }
-                    for i, p in enumerate(ev.participants)
-                ],
-            )
+        participants += [
+            {"event_id": event_id, "entity_id": entity_ids[p.entity], "role": p.role, "position": i}
+            for i, p in enumerate(ev.participants)
+        ]
+    if participants:
+        conn.execute(insert(participant_t), participants)
     _remove_missing(
         conn, event_t, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result
     )
@@ -425,9 +415,14 @@ def _load_claims(
     result: LoadResult,
 ) -> None:
     existing = _existing(conn, claim_t, article_id)
+    keys = [f"{article_key}.{c.source.id}" for c in claims]
+    last_status = _last_statuses(conn, [k for k in keys if k not in existing])
+    # Rows are gathered and written with one statement per table, not one per claim.
+    history: list[dict[str, Any]] = []
+    links: dict[Table, list[dict[str, Any]]] = {subject_t: [], claim_event_t: [], evidence_t: []}
     for position, resolved in enumerate(claims):
         c = resolved.source
-        key = f"{article_key}.{c.id}"
+        key = keys[position]
         fingerprint = _fingerprint(
             c,
             resolved.attribution,
@@ -456,9 +451,7 @@ def _load_claims(
             "updated_at": now,
         }
         if old is None:
-            claim_id = conn.execute(
-                insert(claim_t).values(created_at=now, **values).returning(claim_t.c.id)
-            ).scalar_one()
+            claim_id = conn.execute(_INSERT_CLAIM, {"created_at": now, **values}).scalar_one()
             result.add("claims", "added")
         else:
             claim_id = old.id
@@ -466,73 +459,77 @@ def _load_claims(
             for table in (subject_t, claim_event_t, evidence_t):
                 conn.execute(delete(table).where(table.c.claim_id == claim_id))
             result.add("claims", "updated")
-        previous = old.status if old is not None else _last_status(conn, key)
+        previous = old.status if old is not None else last_status.get(key)
         if previous != c.status.value:
-            conn.execute(
-                insert(history_t).values(
-                    claim_key=key, status=c.status.value, rationale=c.rationale, recorded_at=now
-                )
+            history.append(
+                {
+                    "claim_key": key,
+                    "status": c.status.value,
+                    "rationale": c.rationale,
+                    "recorded_at": now,
+                }
             )
-        _insert_claim_links(conn, claim_id, resolved, entity_ids, event_ids)
+        for table, rows in _claim_link_rows(claim_id, resolved, entity_ids, event_ids).items():
+            links[table] += rows
+    for table, rows in ((history_t, history), *links.items()):
+        if rows:
+            conn.execute(insert(table), rows)
     _remove_missing(
         conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
     )
 
 
-def _last_status(conn: Connection, claim_key: str) -> str | None:
-    """The last recorded status of a claim id, which outlives the claim's row."""
-    return conn.execute(
-        select(history_t.c.status)
-        .where(history_t.c.claim_key == claim_key)
-        .order_by(history_t.c.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+_INSERT_CLAIM = insert(claim_t).returning(claim_t.c.id)
 
 
-def _insert_claim_links(
-    conn: Connection,
+def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, str]:
+    """The last recorded status of each claim id, which outlives the claim's row."""
+    if not claim_keys:
+        return {}
+    last = (
+        select(func.max(history_t.c.id))
+        .where(history_t.c.claim_key.in_(claim_keys))
+        .group_by(history_t.c.claim_key)
+    )
+    rows = conn.execute(
+        select(history_t.c.claim_key, history_t.c.status).where(history_t.c.id.in_(last))
+    )
+    return {r.claim_key: r.status for r in rows}
+
+
+def _claim_link_rows(
     claim_id: int,
     resolved: ResolvedClaim,
     entity_ids: dict[str, int],
     event_ids: dict[str, int],
-) -> None:
+) -> dict[Table, list[dict[str, Any]]]:
     c = resolved.source
-    if c.subjects:
-        conn.execute(
-            insert(subject_t),
-            [
-                {"claim_id": claim_id, "entity_id": entity_ids[s], "position": i}
-                for i, s in enumerate(c.subjects)
-            ],
-        )
-    if c.events:
-        conn.execute(
-            insert(claim_event_t),
-            [
-                {"claim_id": claim_id, "event_id": event_ids[e], "position": i}
-                for i, e in enumerate(c.events)
-            ],
-        )
-    if resolved.evidence:
-        conn.execute(
-            insert(evidence_t),
-            [
-                {
-                    "claim_id": claim_id,
-                    "position": i,
-                    "source": ev.source.source,
-                    "source_entity_id": entity_ids[ev.source.source_entity]
-                    if ev.source.source_entity
-                    else None,
-                    "stance": ev.source.stance.value,
-                    "summary": ev.source.summary,
-                    "url": ev.source.url,
-                    "anchor": _opt(ev.anchor),
-                    "date": ev.source.date,
-                }
-                for i, ev in enumerate(resolved.evidence)
-            ],
-        )
+    return {
+        subject_t: [
+            {"claim_id": claim_id, "entity_id": entity_ids[s], "position": i}
+            for i, s in enumerate(c.subjects)
+        ],
+        claim_event_t: [
+            {"claim_id": claim_id, "event_id": event_ids[e], "position": i}
+            for i, e in enumerate(c.events)
+        ],
+        evidence_t: [
+            {
+                "claim_id": claim_id,
+                "position": i,
+                "source": ev.source.source,
+                "source_entity_id": entity_ids[ev.source.source_entity]
+                if ev.source.source_entity
+                else None,
+                "stance": ev.source.stance.value,
+                "summary": ev.source.summary,
+                "url": ev.source.url,
+                "anchor": _opt(ev.anchor),
+                "date": ev.source.date,
+            }
+            for i, ev in enumerate(resolved.evidence)
+        ],
+    }
 
 
 def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[FactFileError]:
