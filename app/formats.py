@@ -557,7 +557,7 @@ def claimreview_response(
     )
 
 
-def claim_format(request: Request, format: ClaimFormatQuery = None) -> Chosen:
+async def claim_format(request: Request, format: ClaimFormatQuery = None) -> Chosen:
     """The negotiated format of one claim: JSON or ClaimReview."""
     return choose(request, format, CLAIM_FORMATS)
 

@@ -21,12 +21,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import SessionDep
+from app.db import SessionDep, blocking
 from app.models import data_revision_t
 from app.settings import Settings
 
@@ -138,7 +139,16 @@ class NotModified(Exception):
     """The client's copy is current: answer 304 without running the route."""
 
 
-def read_revision(request: Request, session: SessionDep) -> None:
+def _read(session: Session) -> tuple[int, dt.datetime | None] | None:
+    try:
+        row = session.connection().execute(_REVISION).first()
+        return None if row is None else (row[0], row[1])
+    except SQLAlchemyError:
+        session.rollback()
+        raise
+
+
+async def read_revision(request: Request, session: SessionDep) -> None:
     """Read the data's revision in the request's transaction, before the route's queries.
 
     Raises NotModified when If-None-Match names the response's tag.
@@ -147,12 +157,11 @@ def read_revision(request: Request, session: SessionDep) -> None:
     if validators is None:
         return
     try:
-        row = session.connection().execute(_REVISION).first()
+        row = await blocking(_read, session)
     except SQLAlchemyError:
         # No revision, no validators: a page that needs no data (the methodology, the
         # docs) still answers; one that needs data fails in the route, as it would anyway.
         request.scope.pop(SCOPE_KEY, None)
-        session.rollback()
         return
     validators.set_revision(*(row if row is not None else (0, None)))
     tag = validators.current()

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from app import errors, http
 from app.api import articles, claims, entities, events, meta, search, views
-from app.db import create_db_engine
+from app.db import create_db_engine, on_loop
 from app.formats import document_formats
 from app.logs import AccessLog
 from app.settings import Settings, get_settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_timeout=settings.db_pool_timeout,
             pool_recycle=settings.db_pool_recycle,
         )
+        app.state.db_on_loop = on_loop(app.state.engine, settings.db_on_loop)
         yield
         app.state.engine.dispose()
 

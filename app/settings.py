@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Seconds after which a connection is replaced (-1: never); keep it below "
         "any idle timeout of a proxy or firewall in front of PostgreSQL.",
     )
+    db_on_loop: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="Run database calls on the event loop (`true`) or in worker threads "
+        "(`false`); `auto` is `true` on SQLite, whose reads take microseconds and never wait "
+        "for a writer in WAL mode, and `false` on PostgreSQL, whose calls wait on the network.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="Server log level."
     )

@@ -176,7 +176,9 @@ def _wait_until_blocked(url: str) -> None:
 
 
 def test_sigterm_lets_the_request_in_flight_finish(db_url: str) -> None:
-    with serve(db_url) as server:
+    # Database calls in worker threads (PostgreSQL's default), so the event loop stays free
+    # while the read waits and the server can be seen refusing new connections meanwhile.
+    with serve(db_url, APP_DB_ON_LOOP="false") as server:
         answers: list[httpx.Response] = []
         request = threading.Thread(
             target=lambda: answers.append(httpx.get(f"{server.url}/articles", timeout=30))
@@ -196,6 +198,26 @@ def test_sigterm_lets_the_request_in_flight_finish(db_url: str) -> None:
         # Uvicorn ends by re-raising the signal, so the exit is "terminated by SIGTERM".
         assert server.process.wait(timeout=30) == -signal.SIGTERM
         assert "Waiting for connections to close" in server.output()
+
+
+def test_sigterm_during_a_read_on_the_event_loop(db_url: str) -> None:
+    """With database calls on the event loop (SQLite's default), a read waiting for a lock
+    holds the worker until it ends; it still gets its answer, and then the server stops."""
+    with serve(db_url, APP_DB_ON_LOOP="true") as server:
+        answers: list[httpx.Response] = []
+        request = threading.Thread(
+            target=lambda: answers.append(httpx.get(f"{server.url}/articles", timeout=30))
+        )
+        with reads_blocked(db_url):
+            request.start()
+            _wait_until_blocked(db_url)
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert server.process.poll() is None
+            assert not answers
+        request.join(timeout=30)
+        assert answers and answers[0].status_code == 200
+        assert server.process.wait(timeout=30) == -signal.SIGTERM
 
 
 READS = [

@@ -15,6 +15,7 @@ from app.api.deps import (
     PageDep,
     StrictQueryRoute,
     defer_problem,
+    on_loop,
     page,
     require,
 )
@@ -55,7 +56,7 @@ def list_articles(
     session: SessionDep,
     paging: PageDep,
     options: ArticleOptions,
-    filters: Annotated[ArticleFilters, Depends()],
+    filters: Annotated[ArticleFilters, Depends(on_loop(ArticleFilters))],
 ) -> Response:
     """List articles in ingest order; filter by publisher, language, date, entity or title."""
     result = paging.run(
@@ -108,7 +109,7 @@ def article_events(
     session: SessionDep,
     paging: AnchoredPageDep,
     options: EventOptions,
-    filters: Annotated[EventFilters, Depends()],
+    filters: Annotated[EventFilters, Depends(on_loop(EventFilters))],
     entity: EntityId = None,
 ) -> Response:
     """The article's events, in fact-file order."""
@@ -137,7 +138,7 @@ def article_claims(
     session: SessionDep,
     paging: ClaimPageDep,
     options: ClaimOptions,
-    filters: Annotated[ClaimFilters, Depends()],
+    filters: Annotated[ClaimFilters, Depends(on_loop(ClaimFilters))],
     entity: EntityId = None,
 ) -> Response:
     """The article's claims, in fact-file order."""

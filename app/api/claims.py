@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import INVALID, NOT_FOUND, ClaimPageDep, StrictQueryRoute, page
+from app.api.deps import INVALID, NOT_FOUND, ClaimPageDep, StrictQueryRoute, on_loop, page
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityId, EventId, PathId, Role
 from app.api.options import ClaimOptions
@@ -27,7 +27,7 @@ def list_claims(
     session: SessionDep,
     paging: ClaimPageDep,
     options: ClaimOptions,
-    filters: Annotated[ClaimFilters, Depends()],
+    filters: Annotated[ClaimFilters, Depends(on_loop(ClaimFilters))],
     entity: EntityId = None,
     role: Role = "any",
     event: EventId = None,

@@ -14,6 +14,7 @@ from app.api.deps import (
     JSONResponse,
     PageDep,
     StrictQueryRoute,
+    on_loop,
     page,
     require,
 )
@@ -102,7 +103,7 @@ def entity_claims(
     session: SessionDep,
     paging: ClaimPageDep,
     options: ClaimOptions,
-    filters: Annotated[ClaimFilters, Depends()],
+    filters: Annotated[ClaimFilters, Depends(on_loop(ClaimFilters))],
     role: Role = "any",
 ) -> Response:
     """Claims the entity makes or is the subject of, oldest first."""
@@ -130,7 +131,7 @@ def entity_events(
     session: SessionDep,
     paging: AnchoredPageDep,
     options: EventOptions,
-    filters: Annotated[EventFilters, Depends()],
+    filters: Annotated[EventFilters, Depends(on_loop(EventFilters))],
 ) -> Response:
     """Events the entity takes part in or that happen at the place it names, oldest first."""
     conn = session.connection()

@@ -12,6 +12,7 @@ from app.api.deps import (
     AnchoredPageDep,
     JSONResponse,
     StrictQueryRoute,
+    on_loop,
     page,
 )
 from app.api.examples import example
@@ -33,7 +34,7 @@ def list_events(
     session: SessionDep,
     paging: AnchoredPageDep,
     options: EventOptions,
-    filters: Annotated[EventFilters, Depends()],
+    filters: Annotated[EventFilters, Depends(on_loop(EventFilters))],
     entity: EntityId = None,
     article: ArticleId = None,
 ) -> Response:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
-from app.api.deps import defer_problem
+from app.api.deps import defer_problem, on_loop
 from app.listing import (
     ARTICLES,
     CLAIMS,
@@ -129,7 +129,7 @@ def list_options(resource: Resource) -> Callable[..., ListOptions]:
     return options
 
 
-ArticleOptions = Annotated[ListOptions, Depends(list_options(ARTICLES))]
-EntityOptions = Annotated[ListOptions, Depends(list_options(ENTITIES))]
-EventOptions = Annotated[ListOptions, Depends(list_options(EVENTS))]
-ClaimOptions = Annotated[ListOptions, Depends(list_options(CLAIMS))]
+ArticleOptions = Annotated[ListOptions, Depends(on_loop(list_options(ARTICLES)))]
+EntityOptions = Annotated[ListOptions, Depends(on_loop(list_options(ENTITIES)))]
+EventOptions = Annotated[ListOptions, Depends(on_loop(list_options(EVENTS)))]
+ClaimOptions = Annotated[ListOptions, Depends(on_loop(list_options(CLAIMS)))]

@@ -19,6 +19,7 @@ from app.api.deps import (
     defer_problem,
     encode_cursor,
     list_digest,
+    on_loop,
 )
 from app.api.examples import example
 from app.api.filters import PathId
@@ -139,7 +140,7 @@ def article_annotations(
     request: Request,
     article_id: PathId,
     session: SessionDep,
-    paging: Annotated[AnnotationPaging, Depends()],
+    paging: Annotated[AnnotationPaging, Depends(on_loop(AnnotationPaging))],
     offset_unit: OffsetUnitQuery = "codepoint",
 ) -> Response:
     """The article's anchors as W3C Web Annotations (JSON-LD), one per anchor of each fact.
