@@ -133,6 +133,18 @@ def _by(rows: Iterable[Any], owner: str) -> dict[int, list[Any]]:
     return grouped
 
 
+def _by_first(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows grouped by their first column, as plain tuples of the other columns.
+
+    Plain tuples: reading a Row's field by name costs about 200 ns, which adds up over the
+    related rows of a page.
+    """
+    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for owner, *rest in rows:
+        grouped[owner].append(tuple(rest))
+    return grouped
+
+
 # --- existence ---------------------------------------------------------------
 
 
@@ -654,45 +666,49 @@ CLAIM_SELECT = _claim_select()
 
 
 def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
-    ids = [r._key for r in rows]
-    subjects: dict[int, list[Any]] = {}
-    events: dict[int, list[Any]] = {}
+    ids = [r[0] for r in rows]
+    subjects: dict[int, list[tuple[Any, ...]]] = {}
+    events: dict[int, list[tuple[Any, ...]]] = {}
     if ids:
-        subjects = _by(
+        subjects = _by_first(
             conn.execute(
                 select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
                 .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
                 .where(subject_t.c.claim_id.in_(ids))
                 .order_by(subject_t.c.claim_id, subject_t.c.position)
-            ),
-            "claim_id",
+            )
         )
-        events = _by(
+        events = _by_first(
             conn.execute(
                 select(claim_event_t.c.claim_id, event_t.c.key)
                 .join(event_t, event_t.c.id == claim_event_t.c.event_id)
                 .where(claim_event_t.c.claim_id.in_(ids))
                 .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
-            ),
-            "claim_id",
+            )
         )
-    return [
-        {
-            "id": r.key,
-            "article": r.article,
-            "text": r.text,
-            "kind": r.kind,
-            "claimant": _ref(r.who_key, r.who_name, r.who_kind),
-            "attribution": r.attribution,
-            "subjects": [_ref(s.key, s.name, s.kind) for s in subjects.get(r._key, [])],
-            "events": [e.key for e in events.get(r._key, [])],
-            "status": r.status,
-            "rationale": r.rationale,
-            "hedge": r.hedge,
-            "anchors": r.anchors,
-        }
-        for r in rows
-    ]
+    out = []
+    # Positional: the columns of CLAIM_SELECT, in order (see _claim_select).
+    for pk, key, article, text, kind, who_key, who_name, who_kind, *rest in rows:
+        attribution, status, rationale, hedge, anchors = rest[:5]
+        out.append(
+            {
+                "id": key,
+                "article": article,
+                "text": text,
+                "kind": kind,
+                "claimant": _ref(who_key, who_name, who_kind),
+                "attribution": attribution,
+                "subjects": [
+                    {"id": s[0], "name": s[1], "kind": s[2]} for s in subjects.get(pk, ())
+                ],
+                "events": [e[0] for e in events.get(pk, ())],
+                "status": status,
+                "rationale": rationale,
+                "hedge": hedge,
+                "anchors": anchors,
+            }
+        )
+    return out
 
 
 def list_claims(
