@@ -3,7 +3,7 @@
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,14 @@ from app.ingest.document import (
     json_schema,
     read_fact_file,
 )
-from app.ingest.load import KINDS, LoadResult, article_count, entity_conflicts, load_article
+from app.ingest.load import (
+    KINDS,
+    Declarations,
+    LoadResult,
+    article_count,
+    entity_conflicts,
+    load_article,
+)
 from app.logs import log_config
 from app.settings import Settings, get_settings
 
@@ -77,33 +84,60 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def read_all(files: Sequence[Path], progress: Progress | None = None) -> list[ResolvedArticle]:
-    """Read and resolve every file before anything is written; raise IngestError on any problem."""
-    docs: list[ResolvedArticle] = []
+# Checked articles kept in memory for the load; a larger run reads the rest again, so that
+# memory stays bounded (a resolved article takes about 100 KB) whatever the run's size.
+KEEP_CHECKED = 1000
+
+
+def _read(path: Path) -> ResolvedArticle:
+    try:
+        return read_fact_file(path)
+    except FactFileErrors as exc:
+        raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
+
+
+def read_all(
+    files: Sequence[Path], progress: Progress | None = None
+) -> tuple[list[Declarations], dict[Path, ResolvedArticle]]:
+    """Read and resolve every file before anything is written; raise IngestError on any problem.
+
+    Returns what the checks across files need of each, and the first ``KEEP_CHECKED``
+    resolved articles (the load reads the others again).
+    """
+    declarations: list[Declarations] = []
+    kept: dict[Path, ResolvedArticle] = {}
     seen: dict[str, Path] = {}
     task = progress.add_task("Checking", total=len(files)) if progress else None
     for path in files:
-        try:
-            doc = read_fact_file(path)
-        except FactFileErrors as exc:
-            raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
+        doc = _read(path)
         if doc.article.id in seen:
             problem = f"article {doc.article.id!r} is also in {seen[doc.article.id]}"
             raise IngestError(f"Error: {FactFileError(path, '$.article.id', problem)}")
         seen[doc.article.id] = path
-        docs.append(doc)
+        declarations.append(Declarations.of(doc))
+        if len(kept) < KEEP_CHECKED:
+            kept[path] = doc
         if progress and task is not None:
             progress.advance(task)
-    return docs
+    return declarations, kept
 
 
 def ingest_documents(
-    session: Session, docs: Sequence[ResolvedArticle], progress: Progress | None = None
+    session: Session,
+    files: Sequence[Path],
+    kept: Mapping[Path, ResolvedArticle],
+    progress: Progress | None = None,
 ) -> LoadResult:
     """Load each article in its own transaction and return the combined counts."""
     total = LoadResult()
-    task = progress.add_task("Loading", total=len(docs)) if progress else None
-    for done, doc in enumerate(docs):
+    task = progress.add_task("Loading", total=len(files)) if progress else None
+    for done, path in enumerate(files):
+        try:
+            doc = kept.get(path) or _read(path)
+        except IngestError as exc:
+            # Read again for the load, the file is no longer the one that was checked.
+            loaded = f"; {done} earlier article(s) of this run were loaded" if done else ""
+            raise IngestError(f"{exc}\n(the file changed after it was checked{loaded})") from None
         now = dt.datetime.now(dt.UTC)
         try:
             with session.begin():
@@ -154,14 +188,14 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
         if progress:
             progress.start()
         try:
-            docs = read_all(files, progress)
+            declarations, kept = read_all(files, progress)
             upgrade(url)
             with Session(engine) as session:
-                conflicts = entity_conflicts(session, docs)
+                conflicts = entity_conflicts(session, declarations)
                 session.rollback()
                 if conflicts:
                     raise IngestError("\n".join(f"Error: {e}" for e in conflicts))
-                return ingest_documents(session, docs, progress)
+                return ingest_documents(session, files, kept, progress)
         finally:
             if progress:
                 progress.stop()

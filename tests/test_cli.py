@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from app import cli as cli_module
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, schema_revision
-from app.ingest.document import json_schema
+from app.ingest.document import json_schema, read_fact_file
 from app.settings import get_settings
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
 from tests.databases import dump, is_sqlite
@@ -114,6 +115,58 @@ def test_folder_ingest_with_several_files(tmp_path: Path, db_url: str) -> None:
     assert out.strip() == (
         "3 articles (3 added); 9 entities (3 added, 6 updated); 3 events (3 added); "
         "3 claims (3 added)"
+    )
+
+
+def test_a_run_larger_than_memory_keeps_reads_the_rest_again(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past KEEP_CHECKED articles, the load reads files again: same database, same summary."""
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    for i in range(4):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(folder / f"{i}.json", doc)
+    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
+    reads: list[str] = []
+
+    def read(path: Path) -> Any:
+        reads.append(path.name)
+        return read_fact_file(path)
+
+    monkeypatch.setattr(cli_module, "read_fact_file", read)
+    code, out, _ = invoke("ingest", str(folder), "--database-url", db_url)
+    assert code == 0, out
+    assert out.strip().startswith("4 articles (4 added); 12 entities (3 added, 9 updated)")
+    # Every file checked once; all but the first read again to be loaded.
+    assert reads == ["0.json", "1.json", "2.json", "3.json", "1.json", "2.json", "3.json"]
+
+
+def test_a_file_changed_between_check_and_load_stops_the_run(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    for i in range(2):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(folder / f"{i}.json", doc)
+    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
+    reads: list[str] = []
+
+    def read(path: Path) -> Any:
+        reads.append(path.name)
+        if len(reads) == 3:  # both checked, 0.json loaded: 1.json is read again, now broken
+            path.write_text("{", "utf-8")
+        return read_fact_file(path)
+
+    monkeypatch.setattr(cli_module, "read_fact_file", read)
+    code, _, err = invoke("ingest", str(folder), "--database-url", db_url)
+    assert code == 1
+    assert "1.json" in err
+    assert (
+        "the file changed after it was checked; 1 earlier article(s) of this run were loaded" in err
     )
 
 

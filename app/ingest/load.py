@@ -11,6 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -532,7 +533,24 @@ def _claim_link_rows(
     }
 
 
-def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[FactFileError]:
+@dataclass(frozen=True)
+class Declarations:
+    """What the checks across files need of one fact file: its article and entity kinds."""
+
+    path: Path
+    article: str
+    entities: tuple[tuple[str, str], ...]  # (entity id, kind), in file order
+
+    @classmethod
+    def of(cls, doc: ResolvedArticle) -> "Declarations":
+        entities = tuple((e.source.id, e.source.kind.value) for e in doc.entities)
+        return cls(doc.path, doc.article.id, entities)
+
+
+KEYS_PER_QUERY = 10_000  # well under SQLite's limit on bound parameters
+
+
+def entity_conflicts(session: Session, docs: Sequence[Declarations]) -> list[FactFileError]:
     """Entity ids that would name two different things: declared with another kind elsewhere.
 
     An entity id is shared by every article that declares it, so a second article
@@ -541,37 +559,36 @@ def entity_conflicts(session: Session, docs: Sequence[ResolvedArticle]) -> list[
     """
     errors: list[FactFileError] = []
     declared: dict[str, tuple[str, str]] = {}  # entity id -> (kind, article id) seen in this run
-    keys = {e.source.id for doc in docs for e in doc.entities}
-    in_run = {doc.article.id for doc in docs}
+    keys = sorted({key for doc in docs for key, _ in doc.entities})
+    in_run = {doc.article for doc in docs}
     stored: dict[str, tuple[str, list[str]]] = {}
-    if keys:
+    for chunk in range(0, len(keys), KEYS_PER_QUERY):
         rows = session.connection().execute(
             select(entity_t.c.key, entity_t.c.kind, article_t.c.key.label("article"))
             .join(article_entity_t, article_entity_t.c.entity_id == entity_t.c.id)
             .join(article_t, article_t.c.id == article_entity_t.c.article_id)
-            .where(entity_t.c.key.in_(keys))
+            .where(entity_t.c.key.in_(keys[chunk : chunk + KEYS_PER_QUERY]))
             .order_by(article_t.c.id)
         )
         for r in rows:
             stored.setdefault(r.key, (r.kind, []))[1].append(r.article)
     for doc in docs:
-        for i, resolved in enumerate(doc.entities):
-            e, kind = resolved.source, resolved.source.kind.value
+        for i, (key, kind) in enumerate(doc.entities):
             where = f"$.entities[{i}].kind"
-            if e.id in declared and declared[e.id][0] != kind:
-                other_kind, other = declared[e.id]
-                problem = f"entity {e.id!r} is a {other_kind!r} in article {other!r}, not {kind!r}"
+            if key in declared and declared[key][0] != kind:
+                other_kind, other = declared[key]
+                problem = f"entity {key!r} is a {other_kind!r} in article {other!r}, not {kind!r}"
                 errors.append(FactFileError(doc.path, where, problem))
                 continue
-            declared.setdefault(e.id, (kind, doc.article.id))
-            if e.id in stored:
-                stored_kind, articles = stored[e.id]
+            declared.setdefault(key, (kind, doc.article))
+            if key in stored:
+                stored_kind, articles = stored[key]
                 # Articles of this run are checked against each other above, with the
                 # kinds their new files give.
                 others = [a for a in articles if a not in in_run]
                 if stored_kind != kind and others:
                     problem = (
-                        f"entity {e.id!r} is a {stored_kind!r} in article {others[0]!r}, "
+                        f"entity {key!r} is a {stored_kind!r} in article {others[0]!r}, "
                         f"not {kind!r}; use another id for a different entity"
                     )
                     errors.append(FactFileError(doc.path, where, problem))
