@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from app.db import create_db_engine, upgrade
@@ -84,6 +86,8 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+BATCH_ARTICLES = 200
+BATCH_SECONDS = 1.0
 # Checked articles kept in memory for the load; a larger run reads the rest again, so that
 # memory stays bounded (a resolved article takes about 100 KB) whatever the run's size.
 KEEP_CHECKED = 1000
@@ -128,27 +132,64 @@ def ingest_documents(
     kept: Mapping[Path, ResolvedArticle],
     progress: Progress | None = None,
 ) -> LoadResult:
-    """Load each article in its own transaction and return the combined counts."""
+    """Load each article, all of it or none of it, and return the combined counts.
+
+    Articles are committed in batches (``BATCH_ARTICLES``, or ``BATCH_SECONDS`` of work,
+    whichever comes first), each article in a savepoint of its batch: a commit costs
+    more than loading a small article, and readers still see new articles every second.
+    When the database fails, the failing article is undone and the ones before it kept.
+    """
     total = LoadResult()
     task = progress.add_task("Loading", total=len(files)) if progress else None
-    for done, path in enumerate(files):
+    batch: list[LoadResult] = []  # loaded since the last commit
+    transaction: SessionTransaction | None = None
+    started = 0.0
+    committed = 0
+
+    def commit() -> None:
+        nonlocal transaction, committed
+        if transaction is not None:
+            transaction.commit()
+            transaction = None
+            for result in batch:
+                total.merge(result)
+            committed += len(batch)
+            batch.clear()
+
+    def loaded(before: str, after: str) -> str:
+        return f"{before}{committed} earlier article(s) of this run were loaded{after}"
+
+    for path in files:
         try:
             doc = kept.get(path) or _read(path)
         except IngestError as exc:
             # Read again for the load, the file is no longer the one that was checked.
-            loaded = f"; {done} earlier article(s) of this run were loaded" if done else ""
-            raise IngestError(f"{exc}\n(the file changed after it was checked{loaded})") from None
+            commit()
+            done = loaded("; ", "") if committed else ""
+            raise IngestError(f"{exc}\n(the file changed after it was checked{done})") from None
         now = dt.datetime.now(dt.UTC)
         try:
-            with session.begin():
-                total.merge(load_article(session, doc, now=now))
+            if transaction is None:
+                transaction = session.begin()
+                started = time.monotonic()
+            with session.begin_nested():
+                batch.append(load_article(session, doc, now=now))
+            if len(batch) >= BATCH_ARTICLES or time.monotonic() - started >= BATCH_SECONDS:
+                commit()
         except SQLAlchemyError as exc:
             # Input was checked before this point, so this is the database failing
-            # (disk full, locked too long, gone away); the article's transaction is undone.
-            loaded = f" ({done} earlier article(s) of this run were loaded)" if done else ""
-            raise IngestError(f"Error: {doc.path}: database: {_db_error(exc)}{loaded}") from None
+            # (disk full, locked too long, gone away): keep the articles before this one.
+            try:
+                commit()
+            except SQLAlchemyError:
+                session.rollback()
+                transaction = None
+                batch.clear()
+            done = loaded(" (", ")") if committed else ""
+            raise IngestError(f"Error: {doc.path}: database: {_db_error(exc)}{done}") from None
         if progress and task is not None:
             progress.advance(task)
+    commit()
     return total
 
 
@@ -169,7 +210,7 @@ def summary(result: LoadResult) -> str:
 
 
 def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadResult:
-    """Validate every file, migrate the database, then load one transaction per article."""
+    """Validate every file, migrate the database, then load each article whole or not at all."""
     files = fact_files(paths)
     progress = (
         Progress(
@@ -214,7 +255,7 @@ def ingest(
         bool, typer.Option(help="Show a progress bar for more than one file.")
     ] = True,
 ) -> None:
-    """Load fact files: all are checked first, then one transaction per article."""
+    """Load fact files: all are checked first, then each article is loaded whole or not at all."""
     settings = _settings(database_url=database_url)
     try:
         result = run_ingest(settings.database_url, paths, show_progress=progress)
