@@ -1,0 +1,1 @@
+"""Benchmark harness for article-facts: corpus generator, bare ASGI baseline and runner."""
