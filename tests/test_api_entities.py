@@ -329,3 +329,39 @@ def test_unknown_entity_is_404_on_every_route(client: TestClient) -> None:
             "detail": "no entity with id 'no-such-entity'",
             "instance": f"/entities/no-such-entity{suffix}",
         }
+
+
+def _walk(client: TestClient, url: str, limit: int) -> list[str]:
+    ids: list[str] = []
+    body = get_json(client, f"{url}{'&' if '?' in url else '?'}limit={limit}")
+    while True:
+        ids += [c["id"] for c in body["items"]]
+        if body["next"] is None:
+            return ids
+        body = get_json(client, body["next"])
+
+
+def test_an_entitys_claims_page_the_same_in_every_role_and_page_size(client: TestClient) -> None:
+    """Each role walks its own index; merged, the pages are those of the plain filter."""
+    for entity in ("russian-embassy-in-kazakhstan", "rosatom", "kassym-jomart-tokayev"):
+        claims = FACTS["claims"]
+        expected = {
+            "claimant": [c for c in claims if c["claimant"] == entity],
+            "subject": [c for c in claims if entity in c.get("subjects", [])],
+            "any": [
+                c for c in claims if c["claimant"] == entity or entity in c.get("subjects", [])
+            ],
+        }
+        assert expected["any"], entity
+        for role, wanted in expected.items():
+            wanted_ids = [f"{SEED_ARTICLE}.{c['id']}" for c in wanted]
+            for limit in (1, 2, 3, 50):
+                url = f"/entities/{entity}/claims?role={role}"
+                assert _walk(client, url, limit) == wanted_ids, (entity, role, limit)
+            pending = [f"{SEED_ARTICLE}.{c['id']}" for c in wanted if c["status"] == "pending"]
+            url = f"/entities/{entity}/claims?role={role}&status=pending&count=exact"
+            assert _walk(client, url, 1) == pending, (entity, role)
+            assert get_json(client, url)["total"] == len(pending)
+            url = f"/claims?entity={entity}&role={role}&kind__not=request"
+            kept = [f"{SEED_ARTICLE}.{c['id']}" for c in wanted if c["kind"] != "request"]
+            assert _walk(client, url, 2) == kept, (entity, role)
