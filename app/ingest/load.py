@@ -559,15 +559,31 @@ def entity_conflicts(session: Session, docs: Sequence[Declarations]) -> list[Fac
     """
     errors: list[FactFileError] = []
     declared: dict[str, tuple[str, str]] = {}  # entity id -> (kind, article id) seen in this run
-    keys = sorted({key for doc in docs for key, _ in doc.entities})
+    declared_kinds: dict[str, set[str]] = {}
+    for doc in docs:
+        for key, kind in doc.entities:
+            declared_kinds.setdefault(key, set()).add(kind)
+    keys = sorted(declared_kinds)
     in_run = {doc.article for doc in docs}
-    stored: dict[str, tuple[str, list[str]]] = {}
+    conn = session.connection()
+    stored_kinds: dict[str, str] = {}
     for chunk in range(0, len(keys), KEYS_PER_QUERY):
-        rows = session.connection().execute(
+        rows = conn.execute(
+            select(entity_t.c.key, entity_t.c.kind).where(
+                entity_t.c.key.in_(keys[chunk : chunk + KEYS_PER_QUERY])
+            )
+        )
+        stored_kinds.update({r.key: r.kind for r in rows})
+    # The articles that declare an entity are read only where a kind differs: an entity of a
+    # large corpus may be declared by most of its articles.
+    differing = sorted(k for k, kind in stored_kinds.items() if declared_kinds[k] - {kind})
+    stored: dict[str, tuple[str, list[str]]] = {}
+    for chunk in range(0, len(differing), KEYS_PER_QUERY):
+        rows = conn.execute(
             select(entity_t.c.key, entity_t.c.kind, article_t.c.key.label("article"))
             .join(article_entity_t, article_entity_t.c.entity_id == entity_t.c.id)
             .join(article_t, article_t.c.id == article_entity_t.c.article_id)
-            .where(entity_t.c.key.in_(keys[chunk : chunk + KEYS_PER_QUERY]))
+            .where(entity_t.c.key.in_(differing[chunk : chunk + KEYS_PER_QUERY]))
             .order_by(article_t.c.id)
         )
         for r in rows:
