@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -47,8 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_recycle=settings.db_pool_recycle,
         )
         app.state.db_on_loop = on_loop(app.state.engine, settings.db_on_loop)
-        yield
-        app.state.engine.dispose()
+        # What start-up built (routes, models, compiled statements) lives as long as the
+        # process: moved out of the collector's view, a full collection no longer walks it
+        # (it took 66-96 ms once every few hundred requests, stalling every request in flight).
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
+            app.state.engine.dispose()
 
     app = FastAPI(
         title="article-facts",
