@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import fcntl
 import importlib.metadata
 import os
 import platform
@@ -332,10 +333,9 @@ def _ticks() -> int:
     return os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of ``pid`` and all its live descendants (from /proc)."""
-    parents: dict[int, int] = {}
-    times: dict[int, int] = {}
+def _proc_stats() -> dict[int, tuple[int, int]]:
+    """Every process's (parent, utime + stime in ticks), from /proc/<pid>/stat."""
+    stats: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -344,18 +344,64 @@ def tree_cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         fields = raw[raw.rindex(")") + 2 :].split()
-        child = int(entry.name)
-        parents[child] = int(fields[1])
-        times[child] = int(fields[11]) + int(fields[12])
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return stats
+
+
+def process_tree(pid: int, stats: dict[int, tuple[int, int]] | None = None) -> set[int]:
+    """``pid`` and all its live descendants."""
+    stats = _proc_stats() if stats is None else stats
     family = {pid}
     grew = True
     while grew:
         grew = False
-        for child, parent in parents.items():
+        for child, (parent, _) in stats.items():
             if parent in family and child not in family:
                 family.add(child)
                 grew = True
-    return sum(times.get(p, 0) for p in family) / _ticks()
+    return family
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and all its live descendants (from /proc)."""
+    stats = _proc_stats()
+    return sum(stats[p][1] for p in process_tree(pid, stats) if p in stats) / _ticks()
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in _read(table).splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A":  # 0A: LISTEN
+                continue
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def owns_listening_port(pid: int, port: int) -> bool:
+    """Whether the socket listening on ``port`` belongs to ``pid`` or one of its descendants.
+
+    Another program may take a port between ``free_ports`` and the server's bind (tests
+    running on the same machine do); its answers must not be taken for this server's.
+    """
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    for member in process_tree(pid):
+        try:
+            fds = os.listdir(f"/proc/{member}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{member}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return True
+    return False
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -384,6 +430,13 @@ class Server:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(_read(str(self.log)).splitlines()[-lines:])
+
+
+class PortTaken(BenchError):
+    """Another program answers on the port a server was given."""
+
+
+ServerSpec = tuple[str, str, int, bool, Path | None]  # name, kind, workers, pinned, database
 
 
 class Servers:
@@ -441,19 +494,53 @@ class Servers:
         self.running.append(server)
         return server
 
+    def stop(self, server: Server) -> None:
+        stop_group(server.process)
+        if server in self.running:
+            self.running.remove(server)
+
+    def start_ready(self, specs: Sequence[ServerSpec], attempts: int = 3) -> list[Server]:
+        """Start servers on free ports and wait until each answers /healthz from its own
+        socket; a server whose port another program took is restarted on another port."""
+        ports = free_ports(len(specs))
+        servers = [
+            self.start(name, kind, port, workers, pinned=pinned, db=db)
+            for (name, kind, workers, pinned, db), port in zip(specs, ports, strict=True)
+        ]
+        for i, (name, kind, workers, pinned, db) in enumerate(specs):
+            for attempt in range(attempts):
+                try:
+                    self.wait_ready(servers[i])
+                    break
+                except PortTaken as exc:
+                    self.stop(servers[i])
+                    if attempt == attempts - 1:
+                        raise
+                    say(f"   {exc}; trying another port")
+                    port = free_ports(1)[0]
+                    servers[i] = self.start(name, kind, port, workers, pinned=pinned, db=db)
+        return servers
+
     def wait_ready(self, server: Server, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while True:
+            answered = False
             try:
-                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
-                    return
+                answered = httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200
             except httpx.TransportError:
                 pass
+            if answered and owns_listening_port(server.process.pid, server.port):
+                return
             if server.process.poll() is not None:
+                log = server.log_tail()
+                if "address already in use" in log.lower():
+                    raise PortTaken(f"port {server.port} is in use by another program")
                 raise BenchError(
-                    f"{server.name} exited with status {server.process.returncode}:\n"
-                    + server.log_tail()
+                    f"{server.name} exited with status {server.process.returncode}:\n{log}"
                 )
+            if answered and time.monotonic() > started + 10:
+                raise PortTaken(f"another program answers on port {server.port}")
             if time.monotonic() > deadline:
                 raise BenchError(f"{server.name} did not answer /healthz:\n{server.log_tail()}")
             time.sleep(0.1)
@@ -761,14 +848,16 @@ def measure_size(tools: Tools, config: Config, articles: int) -> SizeRun:
     data["routes"] = routes
 
     with Servers(tools, config) as servers:
-        app_port, bare_port = free_ports(2)
-        app = servers.start(f"serve-{articles}-1w", "app", app_port, 1, pinned=True, db=db)
-        bare = servers.start(f"bare-{articles}-1w", "bare", bare_port, 1, pinned=True, db=None)
-        servers.wait_ready(app)
-        servers.wait_ready(bare)
+        app, bare = servers.start_ready(
+            [
+                (f"serve-{articles}-1w", "app", 1, True, db),
+                (f"bare-{articles}-1w", "bare", 1, True, None),
+            ]
+        )
         say(f"== {articles:,} articles: URL lists")
-        with httpx.Client(base_url=app.base, timeout=60) as client:
-            urls = build_urls(manifest, client)
+        try:
+            with httpx.Client(base_url=app.base, timeout=60) as client:
+                urls = build_urls(manifest, client)
             for name in config.routes:
                 target = bare if name == BARE else app
                 (urls_dir / f"{name}.txt").write_text("\n".join(urls[name]) + "\n", "utf-8")
@@ -778,6 +867,10 @@ def measure_size(tools: Tools, config: Config, articles: int) -> SizeRun:
                 run.error_count += len(check["failures"])
                 if check["failures"]:
                     say(f"   {name}: {len(check['failures'])} failed, e.g. {check['failures'][0]}")
+        except httpx.HTTPError as exc:
+            raise BenchError(
+                f"building the URL lists failed: {exc!r}; {app.name} log:\n{app.log_tail(10)}"
+            ) from None
 
         def server_for(name: str) -> Server:
             return bare if name == BARE else app
@@ -827,13 +920,12 @@ def measure_size(tools: Tools, config: Config, articles: int) -> SizeRun:
         servers.stop_all()
 
         if config.two_workers:
-            app_port, bare_port = free_ports(2)
-            app2 = servers.start(f"serve-{articles}-2w", "app", app_port, 2, pinned=False, db=db)
-            bare2 = servers.start(
-                f"bare-{articles}-2w", "bare", bare_port, 2, pinned=False, db=None
+            app2, bare2 = servers.start_ready(
+                [
+                    (f"serve-{articles}-2w", "app", 2, False, db),
+                    (f"bare-{articles}-2w", "bare", 2, False, None),
+                ]
             )
-            servers.wait_ready(app2)
-            servers.wait_ready(bare2)
             for name in config.routes:
                 say(f"== {articles:,} articles: 2 workers, unpinned: {name}")
                 target = bare2 if name == BARE else app2
@@ -1131,6 +1223,30 @@ def terminate_cleanly() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def work_lock(work: Path) -> Iterator[None]:
+    """Hold the work folder for this run: two runs would delete each other's databases."""
+    path = work / "run.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise BenchError(
+                f"{work} is in use by another benchmark run ({holder}); wait for it, "
+                "or give this one its own --work folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {now()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -1176,7 +1292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     errors = 0
     try:
-        with terminate_cleanly():
+        with work_lock(config.work), terminate_cleanly():
             for articles in config.sizes:
                 size = measure_size(tools, config, articles)
                 results["sizes"][str(articles)] = size.data
