@@ -111,13 +111,15 @@ class Chosen:
     media_type: str
 
 
-def _accept_ranges(header: str) -> list[tuple[str, str, float]]:
-    ranges = []
+def quality_values(header: str) -> list[tuple[str, float]]:
+    """The items of a list header (Accept, Accept-Encoding) with their ``q`` weights.
+
+    RFC 9110, section 12.4.2: an item without ``q`` weighs 1; a ``q`` that is not a
+    number weighs -1, which no caller accepts.
+    """
+    items = []
     for part in header.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if media.count("/") != 1:
-            continue
-        main, sub = (s.strip().lower() for s in media.split("/"))
+        item, *params = (p.strip() for p in part.split(";"))
         q = 1.0
         for param in params:
             name, _, value = param.partition("=")
@@ -126,6 +128,16 @@ def _accept_ranges(header: str) -> list[tuple[str, str, float]]:
                     q = float(value.strip())
                 except ValueError:
                     q = -1.0
+        items.append((item, q))
+    return items
+
+
+def _accept_ranges(header: str) -> list[tuple[str, str, float]]:
+    ranges = []
+    for media, q in quality_values(header):
+        if media.count("/") != 1:
+            continue
+        main, sub = (s.strip().lower() for s in media.split("/"))
         if 0.0 <= q <= 1.0 and main and sub and not (main == "*" and sub != "*"):
             ranges.append((main, sub, q))
     return ranges

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import SessionDep, blocking
+from app.formats import quality_values
 from app.models import data_revision_t
 from app.settings import Settings
 
@@ -207,16 +208,7 @@ def accepts_gzip(accept_encoding: bytes) -> bool:
     ``gzip;q=0`` refuses it; a coding not listed is refused unless ``*`` accepts it.
     """
     star = None
-    for part in accept_encoding.decode("latin-1").split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for coding, q in quality_values(accept_encoding.decode("latin-1")):
         coding = coding.lower()
         if coding in ("gzip", "x-gzip"):
             return q > 0

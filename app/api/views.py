@@ -25,6 +25,7 @@ from app.api.examples import example
 from app.api.filters import PathId
 from app.db import SessionDep
 from app.errors import NotFound
+from app.formats import quality_values
 from app.methodology import methodology, methodology_html
 from app.offsets import OffsetUnitQuery
 from app.web_annotation import CONTEXT, MEDIA_TYPE, annotations
@@ -190,21 +191,8 @@ def article_annotations(
 
 def _quality(accept: str, media_types: tuple[str, ...]) -> float:
     """The highest quality ``accept`` gives any of ``media_types``."""
-    best = 0.0
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if media.lower() not in media_types:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best = max(best, q)
-    return best
+    qualities = [q for media, q in quality_values(accept) if media.lower() in media_types]
+    return max([0.0, *qualities])
 
 
 def wants_html(accept: str) -> bool:
