@@ -182,7 +182,7 @@ class AnchoredPageParams(PageParams):
         self.unit = offset_unit
 
 
-class ClaimPageParams(PageParams):
+class ClaimPageParams(AnchoredPageParams):
     """Page parameters of a list of claims, which can also be ClaimReview JSON-LD."""
 
     allowed = formats.CLAIM_LIST_FORMATS
@@ -195,8 +195,7 @@ class ClaimPageParams(PageParams):
         format: formats.ClaimListFormatQuery = None,
         offset_unit: OffsetUnitQuery = "codepoint",
     ) -> None:
-        super().__init__(request, limit, cursor, format)  # type: ignore[arg-type]
-        self.unit = offset_unit
+        super().__init__(request, limit, cursor, format, offset_unit)  # type: ignore[arg-type]
 
 
 def on_loop(call: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
