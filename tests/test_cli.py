@@ -118,16 +118,21 @@ def test_folder_ingest_with_several_files(tmp_path: Path, db_url: str) -> None:
     )
 
 
+def _articles(folder: Path, count: int) -> Path:
+    """``count`` small fact files, ``0.json`` …, of articles ``article-0`` …"""
+    folder.mkdir()
+    for i in range(count):
+        doc = minimal_doc()
+        doc["article"]["id"] = f"article-{i}"
+        write_doc(folder / f"{i}.json", doc)
+    return folder
+
+
 def test_a_run_larger_than_memory_keeps_reads_the_rest_again(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past KEEP_CHECKED articles, the load reads files again: same database, same summary."""
-    folder = tmp_path / "facts"
-    folder.mkdir()
-    for i in range(4):
-        doc = minimal_doc()
-        doc["article"]["id"] = f"article-{i}"
-        write_doc(folder / f"{i}.json", doc)
+    folder = _articles(tmp_path / "facts", 4)
     monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
     reads: list[str] = []
 
@@ -146,12 +151,7 @@ def test_a_run_larger_than_memory_keeps_reads_the_rest_again(
 def test_a_file_changed_between_check_and_load_stops_the_run(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "facts"
-    folder.mkdir()
-    for i in range(2):
-        doc = minimal_doc()
-        doc["article"]["id"] = f"article-{i}"
-        write_doc(folder / f"{i}.json", doc)
+    folder = _articles(tmp_path / "facts", 2)
     monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
     reads: list[str] = []
 
