@@ -49,8 +49,7 @@ def _sqlite_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[
         f"SELECT {owner}, -bm25({table}{weights}) FROM {table}{join} "
         f"WHERE {table} MATCH :match ORDER BY {table}.rowid DESC LIMIT :n"
     )
-    rows = conn.execute(sql, {"match": query.fts5(), "n": CANDIDATES})
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1]) for r in conn.execute(sql, {"match": query.fts5(), "n": CANDIDATES}).all()]
 
 
 def _postgresql_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
@@ -60,8 +59,7 @@ def _postgresql_scores(conn: Connection, name: str, query: fts.Query) -> list[tu
         f"FROM (SELECT id FROM \"{name}\" WHERE {fts.SEARCH_VECTOR} @@ to_tsquery('simple', :q) "
         f'ORDER BY id DESC LIMIT :n) c JOIN "{name}" t ON t.id = c.id'
     )
-    rows = conn.execute(sql, {"q": query.tsquery(), "n": CANDIDATES})
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1]) for r in conn.execute(sql, {"q": query.tsquery(), "n": CANDIDATES}).all()]
 
 
 def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, float]:
@@ -116,13 +114,18 @@ def search(
 
 def _spans(text_: str, terms: Sequence[fts.Term]) -> list[tuple[int, int]]:
     """Code-point spans in ``text_`` of every occurrence of any of the terms."""
-    found = list(fts.TOKEN.finditer(text_))
-    words = [fts.fold(m.group()) for m in found]
+    found = fts.token_spans(text_)
+    words = fts.folded_words(text_, found)
     spans: set[tuple[int, int]] = set()
-    for i in range(len(words)):
-        for term in terms:
-            if term.matches_at(words, i):
-                spans.add((found[i].start(), found[i + len(term.tokens) - 1].end()))
+    for term in terms:
+        first, size = term.tokens[0], len(term.tokens)
+        starts_only = term.prefix and size == 1
+        for i, word in enumerate(words):
+            # Most words are not the term's first token: test that before the whole term.
+            if (word.startswith(first) if starts_only else word == first) and (
+                term.matches_at(words, i)
+            ):
+                spans.add((found[i][0], found[i + size - 1][1]))
     return sorted(spans)
 
 
@@ -132,17 +135,17 @@ def _matches(
     """Matches within pieces of an article's text, each given as (its offset, its text)."""
     out: list[Row] = []
     for offset, piece in pieces:
-        for start, end in _spans(piece, terms):
-            out.append(
-                {
-                    "article": article,
-                    "start": offset + start,
-                    "end": offset + end,
-                    "exact": piece[start:end],
-                }
-            )
+        out.extend(_located(article, offset, piece, _spans(piece, terms)))
     out.sort(key=lambda m: (m["start"], m["end"]))
     return out[:MAX_MATCHES]
+
+
+def _located(article: str, offset: int, piece: str, spans: Iterable[tuple[int, int]]) -> list[Row]:
+    """The matches at ``spans`` of a piece of an article's text that starts at ``offset``."""
+    return [
+        {"article": article, "start": offset + a, "end": offset + b, "exact": piece[a:b]}
+        for a, b in spans
+    ]
 
 
 def _clip(value: str, limit: int, around: int = 0) -> str:
@@ -154,8 +157,8 @@ def _clip(value: str, limit: int, around: int = 0) -> str:
     return ("…" if lo else "") + " ".join(value[lo:hi].split()) + ("…" if hi < len(value) else "")
 
 
-def _snippet(value: str, terms: Sequence[fts.Term]) -> str:
-    spans = _spans(value, terms)
+def _snippet(value: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``value`` cut around the first of its matched ``spans``."""
     return _clip(value, SNIPPET_CHARS, spans[0][0] if spans else 0)
 
 
@@ -187,9 +190,10 @@ def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]
             )
         ):
             score = scores[(0, art.id)]
-            item = _hit("article", art.key, art.title, _snippet(art.text, terms), score)
+            spans = _spans(art.text, terms)  # once, for both the snippet and the matches
+            item = _hit("article", art.key, art.title, _snippet(art.text, spans), score)
             item["article"] = art.key
-            item["matches"] = _matches(art.key, [(0, art.text)], terms)
+            item["matches"] = _located(art.key, 0, art.text, spans[:MAX_MATCHES])
             add("article", art.id, item)
     for kind, table, field in (("event", event_t, "summary"), ("claim", claim_t, "text")):
         if not ids[kind]:
@@ -206,7 +210,7 @@ def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]
             .where(table.c.id.in_(ids[kind]))
         ):
             score = scores[(TYPES.index(kind), r.id)]
-            item = _hit(kind, r.key, r.value, _snippet(r.value, terms), score)
+            item = _hit(kind, r.key, r.value, _snippet(r.value, _spans(r.value, terms)), score)
             item["article"] = r.article
             anchors = [(a["start"], a["exact"]) for a in r.anchors or []]
             item["matches"] = _matches(r.article, anchors, terms)

@@ -283,6 +283,23 @@ def test_combining_marks_stay_inside_their_word(
         assert [m["exact"] for m in hit["matches"]] == ["cafe"]
 
 
+# Characters the quick tokenizer treats specially: marks in and past the first plane,
+# underscores, capital sigma, letters whose lower case is longer, and text not in NFC.
+_TRICKY = st.sampled_from(
+    list(
+        "aZ_ .'7\u0301\u0308\u093f\U0001d165\U0001f600\u03a3\u0130\u1e9e\u00e9\u0436\uac00\u1100\u1161"
+    )
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_TRICKY, st.characters()), max_size=40).map("".join))
+def test_quick_tokenizer_agrees_with_the_token_pattern(text_: str) -> None:
+    reference = [m.span() for m in fts.TOKEN.finditer(text_)]
+    assert fts.token_spans(text_) == reference
+    assert fts.folded_words(text_, reference) == [fts.fold(text_[a:b]) for a, b in reference]
+
+
 def test_marks_scanned_at_start_up_are_all_the_marks() -> None:
     assert fts.MARKS == fts.mark_ranges()
     assert fts.tokens("हिन्दी Cafe\u0301 71.12% x_y") == ["हिन्दी", "café", "71", "12", "x", "y"]
