@@ -12,14 +12,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
+    Integer,
     Select,
+    String,
     Table,
+    any_,
+    bindparam,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -148,6 +156,26 @@ def _by_first(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
     for owner, *rest in rows:
         grouped[owner].append(tuple(rest))
     return grouped
+
+
+def _in_ids(column: ColumnElement[Any], dialect: str, item: Any = Integer) -> ColumnElement[bool]:
+    """``column`` is one of the values bound as the single parameter ``ids`` (see ``_ids``).
+
+    ``column.in_(values)`` binds one parameter per value, so its statement is rendered
+    again for every page; this one is compiled once, and its statement built once.
+    """
+    if dialect == "sqlite":
+        each: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("ids"))
+        )
+        return column.in_(each)
+    return column == any_(bindparam("ids", type_=ARRAY(item)))
+
+
+def _ids(conn: Connection, values: Sequence[Any]) -> dict[str, Any]:
+    """The ``ids`` parameter of an ``_in_ids`` condition: JSON text for SQLite, an array."""
+    values = list(values)
+    return {"ids": orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values}
 
 
 # --- existence ---------------------------------------------------------------
@@ -511,23 +539,26 @@ def _event_select() -> Select[Any]:
 EVENT_SELECT = _event_select()
 
 
+@cache
+def _event_participants(dialect: str) -> Select[Any]:
+    return (
+        select(
+            participant_t.c.event_id,
+            participant_t.c.role,
+            entity_t.c.key,
+            entity_t.c.name,
+            entity_t.c.kind,
+        )
+        .join(entity_t, entity_t.c.id == participant_t.c.entity_id)
+        .where(_in_ids(participant_t.c.event_id, dialect))
+        .order_by(participant_t.c.event_id, participant_t.c.position)
+    )
+
+
 def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     ids = [r._key for r in rows]
     participants = _by(
-        conn.execute(
-            select(
-                participant_t.c.event_id,
-                participant_t.c.role,
-                entity_t.c.key,
-                entity_t.c.name,
-                entity_t.c.kind,
-            )
-            .join(entity_t, entity_t.c.id == participant_t.c.entity_id)
-            .where(participant_t.c.event_id.in_(ids))
-            .order_by(participant_t.c.event_id, participant_t.c.position)
-        )
-        if ids
-        else [],
+        conn.execute(_event_participants(conn.dialect.name), _ids(conn, ids)) if ids else [],
         "event_id",
     )
     out = []
@@ -668,6 +699,27 @@ def _claim_select() -> Select[Any]:
 
 
 CLAIM_SELECT = _claim_select()
+CLAIM_BY_KEY = CLAIM_SELECT.where(claim_t.c.key == bindparam("key"))
+
+
+@cache
+def _claim_subjects(dialect: str) -> Select[Any]:
+    return (
+        select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
+        .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
+        .where(_in_ids(subject_t.c.claim_id, dialect))
+        .order_by(subject_t.c.claim_id, subject_t.c.position)
+    )
+
+
+@cache
+def _claim_events(dialect: str) -> Select[Any]:
+    return (
+        select(claim_event_t.c.claim_id, event_t.c.key)
+        .join(event_t, event_t.c.id == claim_event_t.c.event_id)
+        .where(_in_ids(claim_event_t.c.claim_id, dialect))
+        .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
+    )
 
 
 def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
@@ -675,22 +727,9 @@ def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     subjects: dict[int, list[tuple[Any, ...]]] = {}
     events: dict[int, list[tuple[Any, ...]]] = {}
     if ids:
-        subjects = _by_first(
-            conn.execute(
-                select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
-                .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
-                .where(subject_t.c.claim_id.in_(ids))
-                .order_by(subject_t.c.claim_id, subject_t.c.position)
-            )
-        )
-        events = _by_first(
-            conn.execute(
-                select(claim_event_t.c.claim_id, event_t.c.key)
-                .join(event_t, event_t.c.id == claim_event_t.c.event_id)
-                .where(claim_event_t.c.claim_id.in_(ids))
-                .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
-            )
-        )
+        dialect, params = conn.dialect.name, _ids(conn, ids)
+        subjects = _by_first(conn.execute(_claim_subjects(dialect), params).all())
+        events = _by_first(conn.execute(_claim_events(dialect), params).all())
     out = []
     # Positional: the columns of CLAIM_SELECT, in order (see _claim_select).
     for pk, key, article, text, kind, who_key, who_name, who_kind, *rest in rows:
@@ -821,7 +860,7 @@ def list_claims(
 
 def get_claim(conn: Connection, key: str) -> Row | None:
     """One claim with its evidence and full status history, or None."""
-    rows = conn.execute(CLAIM_SELECT.where(claim_t.c.key == key)).all()
+    rows = conn.execute(CLAIM_BY_KEY, {"key": key}).all()
     if not rows:
         return None
     out = _claim_rows(conn, rows)[0]
@@ -834,9 +873,26 @@ def claim_evidence(conn: Connection, claim_keys: Sequence[str]) -> dict[str, lis
     """The evidence of each of these claims, in fact-file order, by claim id."""
     if not claim_keys:
         return {}
-    src = entity_t.alias("src")
     out: dict[str, list[Row]] = defaultdict(list)
-    for r in conn.execute(
+    for r in conn.execute(_claim_evidence(conn.dialect.name), _ids(conn, claim_keys)):
+        out[r.claim].append(
+            {
+                "source": r.source,
+                "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
+                "stance": r.stance,
+                "summary": r.summary,
+                "url": r.url,
+                "anchor": r.anchor,
+                "date": r.date,
+            }
+        )
+    return dict(out)
+
+
+@cache
+def _claim_evidence(dialect: str) -> Select[Any]:
+    src = entity_t.alias("src")
+    return (
         select(
             claim_t.c.key.label("claim"),
             evidence_t.c.source,
@@ -854,21 +910,9 @@ def claim_evidence(conn: Connection, claim_keys: Sequence[str]) -> dict[str, lis
                 src, src.c.id == evidence_t.c.source_entity_id
             )
         )
-        .where(claim_t.c.key.in_(claim_keys))
+        .where(_in_ids(claim_t.c.key, dialect, String))
         .order_by(evidence_t.c.claim_id, evidence_t.c.position)
-    ):
-        out[r.claim].append(
-            {
-                "source": r.source,
-                "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
-                "stance": r.stance,
-                "summary": r.summary,
-                "url": r.url,
-                "anchor": r.anchor,
-                "date": r.date,
-            }
-        )
-    return dict(out)
+    )
 
 
 def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list[Row]]:
@@ -876,20 +920,27 @@ def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list
     if not claim_keys:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
-    for r in conn.execute(
+    for claim_key, status, rationale, recorded_at in conn.execute(
+        _claim_history(conn.dialect.name), _ids(conn, claim_keys)
+    ):
+        out[claim_key].append(
+            {"status": status, "rationale": rationale, "recorded_at": recorded_at}
+        )
+    return dict(out)
+
+
+@cache
+def _claim_history(dialect: str) -> Select[Any]:
+    return (
         select(
             history_t.c.claim_key,
             history_t.c.status,
             history_t.c.rationale,
             history_t.c.recorded_at,
         )
-        .where(history_t.c.claim_key.in_(claim_keys))
+        .where(_in_ids(history_t.c.claim_key, dialect, String))
         .order_by(history_t.c.id)
-    ):
-        out[r.claim_key].append(
-            {"status": r.status, "rationale": r.rationale, "recorded_at": r.recorded_at}
-        )
-    return dict(out)
+    )
 
 
 def articles_by_id(conn: Connection, keys: Sequence[str]) -> dict[str, Row]:
