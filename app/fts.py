@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Table, bindparam, column, func, literal_column, select, table
 
 
 def mark_ranges(first: int = 0, last: int = sys.maxunicode) -> list[tuple[int, int]]:
@@ -273,34 +273,44 @@ def check(text: str | None) -> str | None:
 # --- matching in SQL ---------------------------------------------------------
 
 
-def _fts5_rowids(name: str, query: Query) -> Any:
+def _fts5_rowids(name: str, expression: Any) -> Any:
     fts = table(FTS_TABLES[name], column("rowid"))
     return select(fts.c.rowid).where(
-        literal_column(FTS_TABLES[name]).op("MATCH", is_comparison=True)(query.fts5())
+        literal_column(FTS_TABLES[name]).op("MATCH", is_comparison=True)(expression)
     )
 
 
-def tsquery(query: Query) -> Any:
-    return func.to_tsquery(literal_column("'simple'"), query.tsquery())
+def tsquery(query: Query | Any) -> Any:
+    """``to_tsquery`` of a parsed query, or of a bound parameter holding its ``tsquery()``."""
+    text = query.tsquery() if isinstance(query, Query) else query
+    return func.to_tsquery(literal_column("'simple'"), text)
 
 
-def vector_match(name: str, query: Query) -> ColumnElement[bool]:
+def vector_match(name: str, query: Query | Any) -> ColumnElement[bool]:
     """PostgreSQL: the row of table ``name`` (not aliased in the statement) matches."""
     vector: ColumnElement[Any] = literal_column(f'"{name}".{SEARCH_VECTOR}')
     result: ColumnElement[bool] = vector.op("@@", is_comparison=True)(tsquery(query))
     return result
 
 
-def matches(dialect: str, target: Table, text: str) -> ColumnElement[bool]:
+def expression(dialect: str, text: str) -> str:
+    """The query ``text`` as the database's full-text engine reads it (FTS5 or tsquery)."""
+    query = parse(text)
+    return query.fts5() if dialect == "sqlite" else query.tsquery()
+
+
+def matches(dialect: str, target: Table, text: str, name: str | None = None) -> ColumnElement[bool]:
     """Rows of ``target`` whose indexed text matches the query ``text``.
 
     ``target`` is one of the indexed tables; on PostgreSQL the statement must use it
-    under its own name.
+    under its own name. With a ``name``, the query is a parameter of that name, whose
+    value a statement reused for another query takes from ``expression``.
     """
-    query = parse(text)
+    value = expression(dialect, text)
+    operand = value if name is None else bindparam(name, value)
     if dialect == "sqlite":
-        return target.c.id.in_(_fts5_rowids(target.name, query))
-    return vector_match(target.name, query)
+        return target.c.id.in_(_fts5_rowids(target.name, operand))
+    return vector_match(target.name, operand)
 
 
 # --- Alembic: the indexes are not models --------------------------------------

@@ -316,13 +316,15 @@ class ListExtension:
     total: int | None = None
     facet_counts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def apply(self, conn: Connection, stmt: Select[Any]) -> Select[Any]:
+    def apply(
+        self, conn: Connection, stmt: Select[Any], params: Mapping[str, Any] | None = None
+    ) -> Select[Any]:
         if self.where:
             stmt = stmt.where(*self.where)
         # An export runs the list in batches: summarise the list once, on the first.
         if self.count and self.total is None:
             counted = stmt.with_only_columns(func.count(), maintain_column_froms=True)
-            self.total = conn.execute(counted.order_by(None)).scalar_one()
+            self.total = conn.execute(counted.order_by(None), params).scalar_one()
         for name in self.facets:
             if name in self.facet_counts:
                 continue
@@ -335,9 +337,13 @@ class ListExtension:
                 .limit(MAX_FACET_VALUES)
             )
             self.facet_counts[name] = [
-                {"value": value, "count": n} for value, n in conn.execute(grouped).all()
+                {"value": value, "count": n} for value, n in conn.execute(grouped, params).all()
             ]
         return stmt
+
+    @property
+    def plain(self) -> bool:
+        return not (self.where or self.sort or self.count or self.facets)
 
     def finish(self, conn: Connection, items: list[dict[str, Any]]) -> None:
         keys = [item["id"] for item in items]

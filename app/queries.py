@@ -60,8 +60,16 @@ PageResult = tuple[list[Row], Key | None]
 class Extension(Protocol):
     """More conditions on a list and what to compute over it (see ``app.listing``)."""
 
-    def apply(self, conn: Connection, stmt: Select[Any]) -> Select[Any]:
-        """The filtered ``stmt``; may run summary queries (counts, facets) over it."""
+    def apply(
+        self, conn: Connection, stmt: Select[Any], params: Mapping[str, Any] | None = None
+    ) -> Select[Any]:
+        """The filtered ``stmt``; may run summary queries (counts, facets) over it, with
+        the values ``params`` binds to its parameters."""
+        ...
+
+    @property
+    def plain(self) -> bool:
+        """Whether the list is the route's own: no grammar filters, sort, count or facets."""
         ...
 
     def finish(self, conn: Connection, items: list[Row]) -> None:
@@ -94,24 +102,50 @@ class Order:
     from_cursor: Callable[[int], Any] | None = None
 
 
+# Page statements by the shape of their list (see ``_page``). SQLAlchemy computes a cache
+# key over the whole statement for each new statement object, which for a list's select
+# costs more than running it; a statement kept here is keyed once. Shapes are few: one per
+# combination of a route's filters, not of their values.
+_SHAPED: dict[tuple[Any, ...], Select[Any]] = {}
+
+
 def _page(
     conn: Connection,
     stmt: Select[Any],
     keys: Sequence[ColumnElement[int]] | Order,
     after: Key | None,
     limit: int,
+    params: Mapping[str, Any] | None = None,
+    shape: tuple[Any, ...] | None = None,
 ) -> tuple[list[Any], Key | None]:
-    """Run ``stmt`` in ``keys`` order, after the cursor's key; return the rows and the next key."""
+    """Run ``stmt`` in ``keys`` order, after the cursor's key; return the rows and the next key.
+
+    ``params`` holds the values of ``stmt``'s bound parameters. A ``shape`` says ``stmt``
+    (with ``keys``) is the same statement whenever the shape is, its values all in
+    ``params``: the page statement built for that shape is reused.
+    """
     order = keys if isinstance(keys, Order) else Order(keys)
     keys = order.keys
-    stmt = stmt.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(keys)))
+    values = dict(params or {})
+    # Statements may differ by dialect (full-text conditions do).
+    cached = None if shape is None else (conn.dialect.name, *shape, after is not None)
+    final = None if cached is None else _SHAPED.get(cached)
+    if final is None:
+        final = stmt.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(keys)))
+        if after is not None:
+            seen: list[Any] = [bindparam(f"_after{i}") for i in range(len(keys))]
+            row, mark = (keys[0], seen[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*seen))
+            final = final.where(row < mark if order.descending else row > mark)
+        by = [k.desc() for k in keys] if order.descending else keys
+        final = final.order_by(*by).limit(bindparam("_limit"))
+        if cached is not None:
+            _SHAPED[cached] = final
     if after is not None:
         if order.from_cursor is not None:
             after = (order.from_cursor(after[0]), *after[1:])
-        row, seen = (keys[0], after[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*after))
-        stmt = stmt.where(row < seen if order.descending else row > seen)
-    by = [k.desc() for k in keys] if order.descending else keys
-    rows = list(conn.execute(stmt.order_by(*by).limit(limit + 1)).all())
+        values.update((f"_after{i}", value) for i, value in enumerate(after))
+    values["_limit"] = limit + 1
+    rows = list(conn.execute(final, values).all())
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]._mapping
@@ -127,11 +161,11 @@ def _text_match(conn: Connection, table: Table, q: str) -> ColumnElement[bool]:
     return fts.matches(conn.dialect.name, table, q)
 
 
-def _entity_id(key: str) -> Any:
+def _entity_id(key: Any) -> Any:
     return select(entity_t.c.id).where(entity_t.c.key == key).scalar_subquery()
 
 
-def _article_id(key: str) -> Any:
+def _article_id(key: Any) -> Any:
     return select(article_t.c.id).where(article_t.c.key == key).scalar_subquery()
 
 
@@ -759,8 +793,39 @@ def _is_id_order(keys: Sequence[ColumnElement[Any]] | Order) -> bool:
     return isinstance(keys, list) and len(keys) == 1 and keys[0] is claim_t.c.id
 
 
+_ENTITY_ARMS: dict[tuple[Any, ...], list[Select[Any]]] = {}
+
+
+def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select[Any]]:
+    """The index walks of ``_entity_claim_page``, one per role the entity may have."""
+    entity_id = _entity_id(bindparam("entity"))
+    arms: list[Select[Any]] = []
+    if role in ("subject", "any"):
+        arm = base.join(subject_t, subject_t.c.claim_id == claim_t.c.id)
+        arm = arm.where(subject_t.c.entity_id == entity_id).add_columns(
+            subject_t.c.claim_id.label("_k0")
+        )
+        if after:
+            arm = arm.where(subject_t.c.claim_id > bindparam("_after0"))
+        arms.append(arm.order_by(subject_t.c.claim_id).limit(bindparam("_limit")))
+    if role in ("claimant", "any"):
+        arm = base.where(claim_t.c.claimant_id == entity_id).add_columns(claim_t.c.id.label("_k0"))
+        if after:
+            arm = arm.where(claim_t.c.id > bindparam("_after0"))
+        # SQLite would otherwise walk a status or kind index and test each claim's claimant.
+        arm = arm.with_hint(claim_t, "INDEXED BY ix_claim_claimant_id_id", "sqlite")
+        arms.append(arm.order_by(claim_t.c.claimant_id, claim_t.c.id).limit(bindparam("_limit")))
+    return arms
+
+
 def _entity_claim_page(
-    conn: Connection, base: Select[Any], entity: str, role: str, after: Key | None, limit: int
+    conn: Connection,
+    base: Select[Any],
+    role: str,
+    after: Key | None,
+    limit: int,
+    params: Mapping[str, Any],
+    shape: tuple[Any, ...] | None,
 ) -> tuple[list[Any], Key | None]:
     """A page of the claims ``entity`` makes or is a subject of, in id order.
 
@@ -770,27 +835,21 @@ def _entity_claim_page(
     (subjects by ``(entity_id, claim_id)``, claimants by ``(claimant_id, id)``), stopping
     at ``limit + 1`` rows that pass the other filters; the page is the first of the two
     merged, since every claim of the true page is among the first of its own role's.
+
+    The entity is bound as ``entity`` in ``params``; ``shape`` is as for ``_page``.
     """
-    entity_id = _entity_id(entity)
-    arms: list[Select[Any]] = []
-    if role in ("subject", "any"):
-        arm = base.join(subject_t, subject_t.c.claim_id == claim_t.c.id)
-        arm = arm.where(subject_t.c.entity_id == entity_id).add_columns(
-            subject_t.c.claim_id.label("_k0")
-        )
-        if after is not None:
-            arm = arm.where(subject_t.c.claim_id > after[0])
-        arms.append(arm.order_by(subject_t.c.claim_id))
-    if role in ("claimant", "any"):
-        arm = base.where(claim_t.c.claimant_id == entity_id).add_columns(claim_t.c.id.label("_k0"))
-        if after is not None:
-            arm = arm.where(claim_t.c.id > after[0])
-        # SQLite would otherwise walk a status or kind index and test each claim's claimant.
-        arm = arm.with_hint(claim_t, "INDEXED BY ix_claim_claimant_id_id", "sqlite")
-        arms.append(arm.order_by(claim_t.c.claimant_id, claim_t.c.id))
+    cached = None if shape is None else (conn.dialect.name, *shape, after is not None)
+    arms = None if cached is None else _ENTITY_ARMS.get(cached)
+    if arms is None:
+        arms = _entity_claim_arms(base, role, after is not None)
+        if cached is not None:
+            _ENTITY_ARMS[cached] = arms
+    values = {**params, "_limit": limit + 1}
+    if after is not None:
+        values["_after0"] = after[0]
     merged: dict[int, Any] = {}
     for arm in arms:
-        for row in conn.execute(arm.limit(limit + 1)):
+        for row in conn.execute(arm, values).all():
             merged.setdefault(row[0], row)
     rows = [merged[k] for k in sorted(merged)][: limit + 1]
     if len(rows) > limit:
@@ -818,40 +877,57 @@ def list_claims(
 ) -> PageResult:
     """Claims in ingest order, or in fact-file order within one ``article``; filtered by
     status, kind, claimant, entity and role, event, article, publication date or text."""
+    # Values are bound by name, so that lists with the same filters (whatever their values)
+    # share one statement: see ``_page``.
+    given = {
+        "status": list(status) if status else None,
+        "kind": list(kind) if kind else None,
+        "claimant": claimant,
+        "event": event,
+        "article": article,
+        "published_from": published_from,
+        "published_to": published_to,
+        "entity": entity,
+        "q": fts.expression(conn.dialect.name, q) if q else None,
+    }
+    params = {name: value for name, value in given.items() if value is not None}
     stmt = CLAIM_SELECT
     if status:
-        stmt = stmt.where(claim_t.c.status.in_(status))
+        stmt = stmt.where(claim_t.c.status.in_(bindparam("status", expanding=True)))
     if kind:
-        stmt = stmt.where(claim_t.c.kind.in_(kind))
+        stmt = stmt.where(claim_t.c.kind.in_(bindparam("kind", expanding=True)))
     if claimant is not None:
-        stmt = stmt.where(claim_t.c.claimant_id == _entity_id(claimant))
+        stmt = stmt.where(claim_t.c.claimant_id == _entity_id(bindparam("claimant")))
     if event is not None:
-        event_id = select(event_t.c.id).where(event_t.c.key == event).scalar_subquery()
+        event_id = select(event_t.c.id).where(event_t.c.key == bindparam("event")).scalar_subquery()
         stmt = stmt.where(
             claim_t.c.id.in_(
                 select(claim_event_t.c.claim_id).where(claim_event_t.c.event_id == event_id)
             )
         )
     if article is not None:
-        stmt = stmt.where(claim_t.c.article_id == _article_id(article))
+        stmt = stmt.where(claim_t.c.article_id == _article_id(bindparam("article")))
     if published_from is not None:
-        stmt = stmt.where(article_t.c.published >= published_from)
+        stmt = stmt.where(article_t.c.published >= bindparam("published_from"))
     if published_to is not None:
-        stmt = stmt.where(article_t.c.published <= published_to)
+        stmt = stmt.where(article_t.c.published <= bindparam("published_to"))
     if q:
-        stmt = stmt.where(_text_match(conn, claim_t, q))
+        stmt = stmt.where(fts.matches(conn.dialect.name, claim_t, q, "q"))
     # Every condition but the entity's, for the entity's own index walk below.
     base = stmt.where(*extension.where) if extension is not None else stmt
     if entity is not None:
-        stmt = stmt.where(_claim_entity_filter(_entity_id(entity), role))
+        stmt = stmt.where(_claim_entity_filter(_entity_id(bindparam("entity")), role))
     if extension is not None:
-        stmt = extension.apply(conn, stmt)
-    order = claim_t.c.position if in_article_order and article is not None else claim_t.c.id
+        stmt = extension.apply(conn, stmt, params)
+    by_position = in_article_order and article is not None
+    order = claim_t.c.position if by_position else claim_t.c.id
     keys = extension.order(order) if extension else [order]
+    plain = extension is None or extension.plain
+    shape = ("claims", *(name in params for name in given), role, by_position) if plain else None
     if entity is not None and _is_id_order(keys):
-        rows, nxt = _entity_claim_page(conn, base, entity, role, after, limit)
+        rows, nxt = _entity_claim_page(conn, base, role, after, limit, params, shape)
     else:
-        rows, nxt = _page(conn, stmt, keys, after, limit)
+        rows, nxt = _page(conn, stmt, keys, after, limit, params, shape)
     items = _claim_rows(conn, rows)
     if extension is not None:
         extension.finish(conn, items)
