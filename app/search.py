@@ -17,6 +17,7 @@ mentions of an entity hit, in every article that names it (the first ``MENTIONS_
 mentions of each entity are read).
 """
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -65,8 +66,10 @@ def _postgresql_scores(conn: Connection, name: str, query: fts.Query) -> list[tu
 def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, float]:
     """The newest matching rows of one type (at most CANDIDATES), with their scores."""
     scores = _sqlite_scores if conn.dialect.name == "sqlite" else _postgresql_scores
+    if kind != "entity":
+        return dict(scores(conn, kind, query))  # one row per id, the newest CANDIDATES
     found: dict[int, float] = {}
-    for table in ("entity", "entity_alias") if kind == "entity" else (kind,):
+    for table in ("entity", "entity_alias"):
         for row_id, score in scores(conn, table, query):
             found[row_id] = max(score, found.get(row_id, 0.0))
     newest = sorted(found, reverse=True)[:CANDIDATES]
@@ -93,17 +96,19 @@ def search(
     """One page of hits for the query ``q`` (valid: see ``fts.parse``), best first."""
     query = fts.parse(q)
     wanted = [t for t in TYPES if not types or t in types]
-    hits: list[Key] = []
+    # Hits as their sort keys (see _order), so that they sort as plain tuples.
+    ordered: list[tuple[int, int, int]] = []
     for kind in wanted:
         index = TYPES.index(kind)
-        hits.extend(
-            (_score_key(score), index, row_id)
+        ordered.extend(
+            (-_score_key(score), index, -row_id)
             for row_id, score in _candidates(conn, kind, query).items()
         )
-    hits.sort(key=_order)
     if after is not None:
         last = _order((tuple(after) + (0, 0, 0))[:3])
-        hits = [h for h in hits if _order(h) > last]
+        ordered = [h for h in ordered if h > last]
+    best = heapq.nsmallest(limit + 1, ordered)
+    hits = [(-score, index, -row_id) for score, index, row_id in best]
     page, rest = hits[:limit], hits[limit:]
     items = _items(conn, query, page)
     return items, (page[-1] if rest else None)
@@ -114,6 +119,15 @@ def search(
 
 def _spans(text_: str, terms: Sequence[fts.Term]) -> list[tuple[int, int]]:
     """Code-point spans in ``text_`` of every occurrence of any of the terms."""
+    folded = fts.quick_folded(text_) if all(len(t.tokens) == 1 for t in terms) else None
+    if folded is None:
+        return _token_spans(text_, terms)
+    spans = {s for t in terms for s in fts.word_spans(folded, t.tokens[0], t.prefix)}
+    return sorted(spans)
+
+
+def _token_spans(text_: str, terms: Sequence[fts.Term]) -> list[tuple[int, int]]:
+    """``_spans`` by tokenising the whole text: phrases need the words after a match."""
     found = fts.token_spans(text_)
     words = fts.folded_words(text_, found)
     spans: set[tuple[int, int]] = set()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app import fts
+from app import fts, search
 from app.api.search import EXAMPLE_FILE, EXAMPLE_REQUEST, SearchHit
 from app.db import create_db_engine
 from app.main import create_app
@@ -298,6 +298,20 @@ def test_quick_tokenizer_agrees_with_the_token_pattern(text_: str) -> None:
     reference = [m.span() for m in fts.TOKEN.finditer(text_)]
     assert fts.token_spans(text_) == reference
     assert fts.folded_words(text_, reference) == [fts.fold(text_[a:b]) for a, b in reference]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(_TRICKY, st.characters()), max_size=40).map("".join),
+    st.integers(min_value=0, max_value=40),
+    st.booleans(),
+)
+def test_word_search_agrees_with_tokenising(text_: str, pick: int, prefix: bool) -> None:
+    # A word of the text itself (or part of it, as a prefix), so that most examples match.
+    words = fts.tokens(text_) or ["a"]
+    word = words[pick % len(words)]
+    terms = [fts.Term((word[: max(1, len(word) // 2)] if prefix else word,), prefix)]
+    assert search._spans(text_, terms) == search._token_spans(text_, terms)
 
 
 def test_marks_scanned_at_start_up_are_all_the_marks() -> None:
