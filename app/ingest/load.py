@@ -322,9 +322,6 @@ def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, Any]
     return {r.key: r for r in rows}
 
 
-_INSERT_EVENT = insert(event_t).returning(event_t.c.id)
-
-
 def _load_events(
     conn: Connection,
     article_id: int,
@@ -336,6 +333,7 @@ def _load_events(
     existing = _existing(conn, event_t, article_id)
     ids: dict[str, int] = {}
     participants: list[dict[str, Any]] = []
+    added: list[tuple[ResolvedEvent, dict[str, Any]]] = []  # inserted together, below
     for position, resolved in enumerate(events):
         ev = resolved.source
         key = f"{article_key}.{ev.id}"
@@ -365,24 +363,46 @@ def _load_events(
             "fingerprint": fingerprint,
         }
         if old is None:
-            event_id = conn.execute(_INSERT_EVENT, values).scalar_one()
+            added.append((resolved, values))
             result.add("events", "added")
-        else:
-            event_id = old.id
-            conn.execute(update(event_t).where(event_t.c.id == event_id).values(**values))
-            conn.execute(delete(participant_t).where(participant_t.c.event_id == event_id))
-            result.add("events", "updated")
-        ids[ev.id] = event_id
-        participants += [
-            {"event_id": event_id, "entity_id": entity_ids[p.entity], "role": p.role, "position": i}
-            for i, p in enumerate(ev.participants)
-        ]
+            continue
+        event_id = old.id
+        conn.execute(update(event_t).where(event_t.c.id == event_id).values(**values))
+        conn.execute(delete(participant_t).where(participant_t.c.event_id == event_id))
+        result.add("events", "updated")
+        ids[resolved.source.id] = event_id
+        participants += _participant_rows(event_id, resolved, entity_ids)
+    for (resolved, _), event_id in zip(
+        added, _insert_returning_ids(conn, event_t, added), strict=True
+    ):
+        ids[resolved.source.id] = event_id
+        participants += _participant_rows(event_id, resolved, entity_ids)
     if participants:
         conn.execute(insert(participant_t), participants)
     _remove_missing(
         conn, event_t, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result
     )
     return ids
+
+
+def _participant_rows(
+    event_id: int, resolved: ResolvedEvent, entity_ids: dict[str, int]
+) -> list[dict[str, Any]]:
+    return [
+        {"event_id": event_id, "entity_id": entity_ids[p.entity], "role": p.role, "position": i}
+        for i, p in enumerate(resolved.source.participants)
+    ]
+
+
+def _insert_returning_ids(
+    conn: Connection, table: Table, added: Sequence[tuple[Any, dict[str, Any]]]
+) -> list[int]:
+    """Insert the rows of ``added`` (pairs of a fact and its row) in one statement; their ids,
+    in the same order."""
+    if not added:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, [values for _, values in added]).scalars())
 
 
 def _keep_position(conn: Connection, table: Table, old: Any, position: int) -> None:
@@ -421,6 +441,7 @@ def _load_claims(
     # Rows are gathered and written with one statement per table, not one per claim.
     history: list[dict[str, Any]] = []
     links: dict[Table, list[dict[str, Any]]] = {subject_t: [], claim_event_t: [], evidence_t: []}
+    added: list[tuple[ResolvedClaim, dict[str, Any]]] = []  # inserted together, below
     for position, resolved in enumerate(claims):
         c = resolved.source
         key = keys[position]
@@ -452,7 +473,7 @@ def _load_claims(
             "updated_at": now,
         }
         if old is None:
-            claim_id = conn.execute(_INSERT_CLAIM, {"created_at": now, **values}).scalar_one()
+            added.append((resolved, {"created_at": now, **values}))
             result.add("claims", "added")
         else:
             claim_id = old.id
@@ -460,6 +481,8 @@ def _load_claims(
             for table in (subject_t, claim_event_t, evidence_t):
                 conn.execute(delete(table).where(table.c.claim_id == claim_id))
             result.add("claims", "updated")
+            for table, rows in _claim_link_rows(claim_id, resolved, entity_ids, event_ids).items():
+                links[table] += rows
         previous = old.status if old is not None else last_status.get(key)
         if previous != c.status.value:
             history.append(
@@ -470,6 +493,9 @@ def _load_claims(
                     "recorded_at": now,
                 }
             )
+    for (resolved, _), claim_id in zip(
+        added, _insert_returning_ids(conn, claim_t, added), strict=True
+    ):
         for table, rows in _claim_link_rows(claim_id, resolved, entity_ids, event_ids).items():
             links[table] += rows
     for table, rows in ((history_t, history), *links.items()):
@@ -478,9 +504,6 @@ def _load_claims(
     _remove_missing(
         conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
     )
-
-
-_INSERT_CLAIM = insert(claim_t).returning(claim_t.c.id)
 
 
 def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, str]:
