@@ -308,8 +308,6 @@ def serve(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Apply migrations, load the seed into an empty database, and serve the API."""
-    import uvicorn
-
     settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
     try:
         prepare_database(settings)
@@ -321,8 +319,15 @@ def serve(
     err.print(
         f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)", markup=False
     )
+    run_server("app.main:create_app", settings)
+
+
+def run_server(factory: str, settings: Settings) -> None:
+    """Serve the app that the import string ``factory`` builds, as ``settings`` say."""
+    import uvicorn
+
     uvicorn.run(
-        "app.main:create_app",
+        factory,
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -2,9 +2,9 @@
 
 It answers every request with the same small JSON document (about the size of one
 claim in a list) and does nothing else: no framework, no routing, no database. It is
-served exactly as ``article-facts serve`` serves the API: the same ``uvicorn.run``
-arguments (event loop and HTTP parser chosen by uvicorn, log configuration, graceful
-shutdown, root path), the same ``APP_*`` settings, and the app's own access log
+served exactly as ``article-facts serve`` serves the API, by the same ``app.cli.run_server``
+(event loop and HTTP parser chosen by uvicorn, log configuration, graceful shutdown, root
+path), with the same ``APP_*`` settings, and the app's own access log
 middleware when ``APP_ACCESS_LOG`` is on (uvicorn's own access log is off in both).
 
 ``python -m bench.bare [--host H] [--port P] [--workers N]``; flags override ``APP_HOST``,
@@ -15,10 +15,10 @@ import argparse
 from collections.abc import Sequence
 
 import orjson
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.logs import AccessLog, log_config
+from app.cli import run_server
+from app.logs import AccessLog
 from app.settings import Settings, get_settings
 
 BODY = orjson.dumps(
@@ -76,18 +76,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v
     }
     settings = Settings(**overrides) if overrides else get_settings()
-    uvicorn.run(
-        "bench.bare:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        log_config=log_config(settings),
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-        root_path=settings.root_path,
-    )
+    run_server("bench.bare:create_app", settings)
 
 
 if __name__ == "__main__":
