@@ -704,6 +704,29 @@ def validate(client: httpx.Client, paths: Sequence[str], everything: bool) -> Js
 # --- wrk ------------------------------------------------------------------------------------
 
 
+def loaded(tools: Tools, config: Config, server: Server, paths_file: Path, *, pinned: bool) -> Json:
+    """One measured run over ``config.connections`` connections, after its warm-up."""
+    if config.warmup:
+        wrk(
+            tools,
+            server,
+            paths_file,
+            duration=config.warmup,
+            connections=config.connections,
+            pinned=pinned,
+            measure_cpu=False,
+        )
+    return wrk(
+        tools,
+        server,
+        paths_file,
+        duration=config.duration,
+        connections=config.connections,
+        pinned=pinned,
+        measure_cpu=True,
+    )
+
+
 def wrk(
     tools: Tools,
     server: Server,
@@ -878,25 +901,8 @@ def measure_size(tools: Tools, config: Config, articles: int) -> SizeRun:
         for rep in range(config.repetitions):
             for name in config.routes:
                 say(f"== {articles:,} articles: loaded, repetition {rep + 1}: {name}")
-                paths = urls_dir / f"{name}.txt"
-                if config.warmup:
-                    wrk(
-                        tools,
-                        server_for(name),
-                        paths,
-                        duration=config.warmup,
-                        connections=config.connections,
-                        pinned=True,
-                        measure_cpu=False,
-                    )
-                result = wrk(
-                    tools,
-                    server_for(name),
-                    paths,
-                    duration=config.duration,
-                    connections=config.connections,
-                    pinned=True,
-                    measure_cpu=True,
+                result = loaded(
+                    tools, config, server_for(name), urls_dir / f"{name}.txt", pinned=True
                 )
                 routes[name].setdefault("loaded", []).append(result)
                 run.error_count += run_errors(result)
@@ -929,26 +935,7 @@ def measure_size(tools: Tools, config: Config, articles: int) -> SizeRun:
             for name in config.routes:
                 say(f"== {articles:,} articles: 2 workers, unpinned: {name}")
                 target = bare2 if name == BARE else app2
-                paths = urls_dir / f"{name}.txt"
-                if config.warmup:
-                    wrk(
-                        tools,
-                        target,
-                        paths,
-                        duration=config.warmup,
-                        connections=config.connections,
-                        pinned=False,
-                        measure_cpu=False,
-                    )
-                result = wrk(
-                    tools,
-                    target,
-                    paths,
-                    duration=config.duration,
-                    connections=config.connections,
-                    pinned=False,
-                    measure_cpu=True,
-                )
+                result = loaded(tools, config, target, urls_dir / f"{name}.txt", pinned=False)
                 routes[name].setdefault("two_workers", []).append(result)
                 run.error_count += run_errors(result)
                 say(_brief(result))
