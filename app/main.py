@@ -1,6 +1,8 @@
 """The FastAPI application."""
 
+import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -17,6 +19,8 @@ from app.db import create_db_engine, on_loop
 from app.formats import document_formats
 from app.logs import AccessLog
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger("article_facts")
 
 DESCRIPTION = """
 Facts extracted from news articles: **entities**, **events** and **claims**, each tied to the
@@ -48,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_recycle=settings.db_pool_recycle,
         )
         app.state.db_on_loop = on_loop(app.state.engine, settings.db_on_loop)
+        loop = type(asyncio.get_running_loop())
+        logger.info("Event loop: %s.%s", loop.__module__, loop.__qualname__)
         # What start-up built (routes, models, compiled statements) lives as long as the
         # process: moved out of the collector's view, a full collection no longer walks it
         # (it took 66-96 ms once every few hundred requests, stalling every request in flight).

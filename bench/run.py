@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import orjson
 
+from app.settings import Settings
 from bench import generate
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -267,6 +268,7 @@ def machine(tools: Tools) -> Json:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "wrk": wrk_line[0] if wrk_line else "unknown",
+        "event_loop": Settings.model_fields["event_loop"].default,
         "packages": {
             name: _version(name)
             for name in (
@@ -1099,7 +1101,7 @@ def render(results: Json) -> str:
         f"- **Machine:** {m['cpu_model']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
         f"{m['os']}, kernel {m['kernel']}",
         f"- **Software:** Python {m['python']}, SQLite {m['sqlite']}, uvicorn {pk.get('uvicorn')}"
-        f" (uvloop {pk.get('uvloop')}, httptools {pk.get('httptools')}), FastAPI "
+        f" ({m.get('event_loop', 'uvloop')} event loop, httptools {pk.get('httptools')}), FastAPI "
         f"{pk.get('fastapi')}, Starlette {pk.get('starlette')}, SQLAlchemy "
         f"{pk.get('sqlalchemy')}, {m['wrk']}",
         f"- **Load average** at start: {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}"

@@ -110,6 +110,7 @@ def test_log_config_follows_the_settings() -> None:
         ("APP_DATABASE_URL", "mysql://db/facts", "APP_DATABASE_URL: Value error, must be a"),
         ("APP_LOG_FORMAT", "xml", "APP_LOG_FORMAT: Input should be 'text' or 'json'"),
         ("APP_DB_POOL_SIZE", "0", "APP_DB_POOL_SIZE: Input should be greater than or equal to 1"),
+        ("APP_EVENT_LOOP", "trio", "APP_EVENT_LOOP: Input should be 'asyncio' or 'uvloop'"),
     ],
 )
 def test_serve_refuses_invalid_settings_before_starting(
@@ -124,6 +125,18 @@ def test_serve_refuses_invalid_settings_before_starting(
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("chosen", "loop"),
+    [(None, "asyncio.unix_events._UnixSelectorEventLoop"), ("uvloop", "uvloop.Loop")],
+    ids=["default", "uvloop"],
+)
+def test_serve_runs_on_the_event_loop_chosen(db_url: str, chosen: str | None, loop: str) -> None:
+    env = {"APP_EVENT_LOOP": chosen} if chosen else {}
+    with serve(db_url, **env) as server:
+        assert httpx.get(f"{server.url}/claims?limit=1", timeout=10).status_code == 200
+    assert f"Event loop: {loop}" in server.output()
 
 
 @contextmanager
