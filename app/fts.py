@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, column, func, literal_column, select, table
+from sqlalchemy.sql.expression import TableClause
 
 
 def mark_ranges(first: int = 0, last: int = sys.maxunicode) -> list[tuple[int, int]]:
@@ -309,11 +310,28 @@ def check(text: str | None) -> str | None:
 # --- matching in SQL ---------------------------------------------------------
 
 
+def _fts5_match(index: str, expression: Any) -> ColumnElement[bool]:
+    return literal_column(index).op("MATCH", is_comparison=True)(expression)
+
+
 def _fts5_rowids(name: str, expression: Any) -> Any:
     fts = table(FTS_TABLES[name], column("rowid"))
-    return select(fts.c.rowid).where(
-        literal_column(FTS_TABLES[name]).op("MATCH", is_comparison=True)(expression)
-    )
+    return select(fts.c.rowid).where(_fts5_match(fts.name, expression))
+
+
+def sqlite_index(target: Table) -> TableClause:
+    """SQLite: the FTS5 index of ``target``, whose ``rowid`` is the row's id.
+
+    A statement that joins it, matches it with ``index_matches`` and orders by its rowid
+    walks the matches in id order without collecting them first (FTS5 returns them in
+    rowid order), so a page of a common word costs a page, not every match.
+    """
+    return table(FTS_TABLES[target.name], column("rowid"))
+
+
+def index_matches(index: TableClause, name: str, text: str) -> ColumnElement[bool]:
+    """SQLite: ``index`` (see ``sqlite_index``) matches the query ``text``, bound as ``name``."""
+    return _fts5_match(index.name, bindparam(name, expression("sqlite", text)))
 
 
 def tsquery(query: Query | Any) -> Any:

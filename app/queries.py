@@ -911,16 +911,24 @@ def list_claims(
         stmt = stmt.where(article_t.c.published >= bindparam("published_from"))
     if published_to is not None:
         stmt = stmt.where(article_t.c.published <= bindparam("published_to"))
+    by_position = in_article_order and article is not None
+    order: ColumnElement[Any] = claim_t.c.position if by_position else claim_t.c.id
     if q:
-        stmt = stmt.where(fts.matches(conn.dialect.name, claim_t, q, "q"))
+        in_id_order = extension is None or _is_id_order(extension.order(order))
+        if conn.dialect.name == "sqlite" and in_id_order and not by_position and entity is None:
+            # In id order, the page walks the text index itself: see ``fts.sqlite_index``.
+            index = fts.sqlite_index(claim_t)
+            stmt = stmt.join(index, index.c.rowid == claim_t.c.id)
+            stmt = stmt.where(fts.index_matches(index, "q", q))
+            order = index.c.rowid
+        else:
+            stmt = stmt.where(fts.matches(conn.dialect.name, claim_t, q, "q"))
     # Every condition but the entity's, for the entity's own index walk below.
     base = stmt.where(*extension.where) if extension is not None else stmt
     if entity is not None:
         stmt = stmt.where(_claim_entity_filter(_entity_id(bindparam("entity")), role))
     if extension is not None:
         stmt = extension.apply(conn, stmt, params)
-    by_position = in_article_order and article is not None
-    order = claim_t.c.position if by_position else claim_t.c.id
     keys = extension.order(order) if extension else [order]
     plain = extension is None or extension.plain
     shape = ("claims", *(name in params for name in given), role, by_position) if plain else None

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.errors import PROBLEM_JSON
@@ -146,6 +148,38 @@ def test_filters(client: TestClient) -> None:
         cid("tokayev-international-consortium"),
         cid("npp-financing-from-international-institutions"),
     ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"status": ["confirmed", "pending"]},
+        {"kind__not": "plan", "count": "exact", "facet": "status"},
+        {"sort": "-published"},
+        {"entity": "kursiv-media"},
+    ],
+    ids=["alone", "status", "grammar-count-facet", "sort", "entity"],
+)
+def test_text_search_pages_walk_every_match_once(client: TestClient, extra: dict[str, Any]) -> None:
+    """Page by page, a text search gives the same claims, in the same order, as one page."""
+    params = {"q": "the", **extra}
+    whole = get_json(client, "/claims", {**params, "limit": 100})
+    assert whole["next_cursor"] is None
+    walked: list[str] = []
+    page = get_json(client, "/claims", {**params, "limit": 2})
+    while True:
+        walked += ids(page)
+        if page["next_cursor"] is None:
+            break
+        page = get_json(client, "/claims", {**params, "limit": 2, "cursor": page["next_cursor"]})
+    assert walked == ids(whole)
+    assert len(walked) > 2
+    if not extra:
+        assert walked == seed_ids(lambda c: re.search(r"\bthe\b", c["text"], re.IGNORECASE))
+    if "count" in extra:
+        assert whole["total"] == len(walked)
+        assert sum(f["count"] for f in whole["facets"]["status"]) == len(walked)
 
 
 # --- detail ------------------------------------------------------------------
