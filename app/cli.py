@@ -333,6 +333,7 @@ def run_server(factory: str, settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         loop=settings.event_loop,
+        http="app.serving:HTTPProtocol",
         log_level=settings.log_level,
         log_config=log_config(settings),
         access_log=False,  # replaced by the app's own access log, which has durations

@@ -139,6 +139,17 @@ def test_serve_runs_on_the_event_loop_chosen(db_url: str, chosen: str | None, lo
     assert f"Event loop: {loop}" in server.output()
 
 
+def test_several_workers_answer_without_waiting_for_acks(db_url: str) -> None:
+    """With Nagle's algorithm on, each response would wait ~40 ms for a delayed ACK."""
+    with serve(db_url, APP_WORKERS="2") as server, httpx.Client(base_url=server.url) as client:
+        client.get("/healthz")
+        started = time.perf_counter()
+        for _ in range(20):
+            assert client.get("/healthz").status_code == 200
+        elapsed = time.perf_counter() - started
+    assert elapsed < 0.4, f"20 requests on one connection took {elapsed:.2f} s"
+
+
 @contextmanager
 def reads_blocked(url: str) -> Iterator[None]:
     """Hold a lock that makes the server's next read wait until the block ends."""
