@@ -326,13 +326,15 @@ def run_server(factory: str, settings: Settings) -> None:
     """Serve the app that the import string ``factory`` builds, as ``settings`` say."""
     import uvicorn
 
+    from app.serving import uvicorn_loop
+
     uvicorn.run(
         factory,
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        loop=settings.event_loop,
+        loop=uvicorn_loop(settings.event_loop, settings.workers),
         http="app.serving:HTTPProtocol",
         log_level=settings.log_level,
         log_config=log_config(settings),
