@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Table, column, func, literal_column, select, table
 from sqlalchemy.sql.expression import TableClause
 
 
@@ -329,9 +329,10 @@ def sqlite_index(target: Table) -> TableClause:
     return table(FTS_TABLES[target.name], column("rowid"))
 
 
-def index_matches(index: TableClause, name: str, text: str) -> ColumnElement[bool]:
-    """SQLite: ``index`` (see ``sqlite_index``) matches the query ``text``, bound as ``name``."""
-    return _fts5_match(index.name, bindparam(name, expression("sqlite", text)))
+def index_matches(index: TableClause, operand: Any) -> ColumnElement[bool]:
+    """SQLite: ``index`` (see ``sqlite_index``) matches ``operand``, a query as ``expression``
+    gives it or a bound parameter holding one."""
+    return _fts5_match(index.name, operand)
 
 
 def tsquery(query: Query | Any) -> Any:
@@ -353,15 +354,18 @@ def expression(dialect: str, text: str) -> str:
     return query.fts5() if dialect == "sqlite" else query.tsquery()
 
 
-def matches(dialect: str, target: Table, text: str, name: str | None = None) -> ColumnElement[bool]:
-    """Rows of ``target`` whose indexed text matches the query ``text``.
+def matches(dialect: str, target: Table, text: str) -> ColumnElement[bool]:
+    """Rows of ``target`` whose indexed text matches the query ``text``."""
+    return matching(dialect, target, expression(dialect, text))
+
+
+def matching(dialect: str, target: Table, operand: Any) -> ColumnElement[bool]:
+    """Rows of ``target`` whose indexed text matches ``operand``: a query as ``expression``
+    gives it, or a bound parameter holding one (a statement reused for other queries).
 
     ``target`` is one of the indexed tables; on PostgreSQL the statement must use it
-    under its own name. With a ``name``, the query is a parameter of that name, whose
-    value a statement reused for another query takes from ``expression``.
+    under its own name.
     """
-    value = expression(dialect, text)
-    operand = value if name is None else bindparam(name, value)
     if dialect == "sqlite":
         return target.c.id.in_(_fts5_rowids(target.name, operand))
     return vector_match(target.name, operand)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import (
     ARRAY,
+    BindParameter,
     ColumnElement,
     Connection,
     Integer,
@@ -914,15 +915,16 @@ def list_claims(
     by_position = in_article_order and article is not None
     order: ColumnElement[Any] = claim_t.c.position if by_position else claim_t.c.id
     if q:
+        query: BindParameter[str] = bindparam("q", params["q"])
         in_id_order = extension is None or _is_id_order(extension.order(order))
         if conn.dialect.name == "sqlite" and in_id_order and not by_position and entity is None:
             # In id order, the page walks the text index itself: see ``fts.sqlite_index``.
             index = fts.sqlite_index(claim_t)
             stmt = stmt.join(index, index.c.rowid == claim_t.c.id)
-            stmt = stmt.where(fts.index_matches(index, "q", q))
+            stmt = stmt.where(fts.index_matches(index, query))
             order = index.c.rowid
         else:
-            stmt = stmt.where(fts.matches(conn.dialect.name, claim_t, q, "q"))
+            stmt = stmt.where(fts.matching(conn.dialect.name, claim_t, query))
     # Every condition but the entity's, for the entity's own index walk below.
     base = stmt.where(*extension.where) if extension is not None else stmt
     if entity is not None:
