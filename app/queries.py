@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -108,6 +108,26 @@ class Order:
 # costs more than running it; a statement kept here is keyed once. Shapes are few: one per
 # combination of a route's filters, not of their values.
 _SHAPED: dict[tuple[Any, ...], Select[Any]] = {}
+T = TypeVar("T")
+
+
+def _shaped(
+    built: dict[tuple[Any, ...], T],
+    conn: Connection,
+    shape: tuple[Any, ...] | None,
+    after: Key | None,
+    build: Callable[[], T],
+) -> T:
+    """What ``build`` gives for a list of this ``shape``, kept in ``built`` for the next list
+    of the same shape (without a shape, built each time). Statements may differ by dialect
+    (full-text conditions do) and by whether a cursor is given."""
+    if shape is None:
+        return build()
+    key = (conn.dialect.name, *shape, after is not None)
+    found = built.get(key)
+    if found is None:
+        found = built[key] = build()
+    return found
 
 
 def _page(
@@ -128,19 +148,17 @@ def _page(
     order = keys if isinstance(keys, Order) else Order(keys)
     keys = order.keys
     values = dict(params or {})
-    # Statements may differ by dialect (full-text conditions do).
-    cached = None if shape is None else (conn.dialect.name, *shape, after is not None)
-    final = None if cached is None else _SHAPED.get(cached)
-    if final is None:
+
+    def build() -> Select[Any]:
         final = stmt.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(keys)))
         if after is not None:
             seen: list[Any] = [bindparam(f"_after{i}") for i in range(len(keys))]
             row, mark = (keys[0], seen[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*seen))
             final = final.where(row < mark if order.descending else row > mark)
         by = [k.desc() for k in keys] if order.descending else keys
-        final = final.order_by(*by).limit(bindparam("_limit"))
-        if cached is not None:
-            _SHAPED[cached] = final
+        return final.order_by(*by).limit(bindparam("_limit"))
+
+    final = _shaped(_SHAPED, conn, shape, after, build)
     if after is not None:
         if order.from_cursor is not None:
             after = (order.from_cursor(after[0]), *after[1:])
@@ -839,12 +857,9 @@ def _entity_claim_page(
 
     The entity is bound as ``entity`` in ``params``; ``shape`` is as for ``_page``.
     """
-    cached = None if shape is None else (conn.dialect.name, *shape, after is not None)
-    arms = None if cached is None else _ENTITY_ARMS.get(cached)
-    if arms is None:
-        arms = _entity_claim_arms(base, role, after is not None)
-        if cached is not None:
-            _ENTITY_ARMS[cached] = arms
+    arms = _shaped(
+        _ENTITY_ARMS, conn, shape, after, lambda: _entity_claim_arms(base, role, after is not None)
+    )
     values = {**params, "_limit": limit + 1}
     if after is not None:
         values["_after0"] = after[0]
