@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import importlib.metadata
 import os
 import platform
@@ -708,25 +709,12 @@ def validate(client: httpx.Client, paths: Sequence[str], everything: bool) -> Js
 
 def loaded(tools: Tools, config: Config, server: Server, paths_file: Path, *, pinned: bool) -> Json:
     """One measured run over ``config.connections`` connections, after its warm-up."""
-    if config.warmup:
-        wrk(
-            tools,
-            server,
-            paths_file,
-            duration=config.warmup,
-            connections=config.connections,
-            pinned=pinned,
-            measure_cpu=False,
-        )
-    return wrk(
-        tools,
-        server,
-        paths_file,
-        duration=config.duration,
-        connections=config.connections,
-        pinned=pinned,
-        measure_cpu=True,
+    run = functools.partial(
+        wrk, tools, server, paths_file, connections=config.connections, pinned=pinned
     )
+    if config.warmup:
+        run(duration=config.warmup, measure_cpu=False)
+    return run(duration=config.duration, measure_cpu=True)
 
 
 def wrk(
