@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 
 from app import formats, queries
+from app.api import solver
 from app.db import blocking
 from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.offsets import OffsetUnit, OffsetUnitQuery, in_unit
@@ -330,7 +331,14 @@ class StrictQueryRoute(APIRoute):
         super().__init__(path, _database_endpoint(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        standard = super().get_route_handler()
+        route_plan = solver.plan(self)
+
+        async def handler(request: Request) -> Response:
+            if route_plan is None:
+                return await standard(request)
+            return await route_plan.run(request, standard)
+
         fields = _query_fields(self.dependant)
         single = frozenset(name for name, field in fields.items() if not _repeatable(field))
         grammar = _grammar(self.dependant)
