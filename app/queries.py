@@ -211,8 +211,8 @@ def _by_first(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
     return grouped
 
 
-def _in_ids(column: ColumnElement[Any], dialect: str, item: Any = Integer) -> ColumnElement[bool]:
-    """``column`` is one of the values bound as the single parameter ``ids`` (see ``_ids``).
+def in_ids(column: ColumnElement[Any], dialect: str, item: Any = Integer) -> ColumnElement[bool]:
+    """``column`` is one of the values bound as the single parameter ``ids`` (see ``id_list``).
 
     ``column.in_(values)`` binds one parameter per value, so its statement is rendered
     again for every page; this one is compiled once, and its statement built once.
@@ -225,8 +225,8 @@ def _in_ids(column: ColumnElement[Any], dialect: str, item: Any = Integer) -> Co
     return column == any_(bindparam("ids", type_=ARRAY(item)))
 
 
-def _ids(conn: Connection, values: Sequence[Any]) -> dict[str, Any]:
-    """The ``ids`` parameter of an ``_in_ids`` condition: JSON text for SQLite, an array."""
+def id_list(conn: Connection, values: Sequence[Any]) -> dict[str, Any]:
+    """The ``ids`` parameter of an ``in_ids`` condition: JSON text for SQLite, an array."""
     values = list(values)
     return {"ids": orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values}
 
@@ -603,7 +603,7 @@ def _event_participants(dialect: str) -> Select[Any]:
             entity_t.c.kind,
         )
         .join(entity_t, entity_t.c.id == participant_t.c.entity_id)
-        .where(_in_ids(participant_t.c.event_id, dialect))
+        .where(in_ids(participant_t.c.event_id, dialect))
         .order_by(participant_t.c.event_id, participant_t.c.position)
     )
 
@@ -611,7 +611,7 @@ def _event_participants(dialect: str) -> Select[Any]:
 def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     ids = [r._key for r in rows]
     participants = _by(
-        conn.execute(_event_participants(conn.dialect.name), _ids(conn, ids)) if ids else [],
+        conn.execute(_event_participants(conn.dialect.name), id_list(conn, ids)) if ids else [],
         "event_id",
     )
     out = []
@@ -760,7 +760,7 @@ def _claim_subjects(dialect: str) -> Select[Any]:
     return (
         select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
         .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
-        .where(_in_ids(subject_t.c.claim_id, dialect))
+        .where(in_ids(subject_t.c.claim_id, dialect))
         .order_by(subject_t.c.claim_id, subject_t.c.position)
     )
 
@@ -770,7 +770,7 @@ def _claim_events(dialect: str) -> Select[Any]:
     return (
         select(claim_event_t.c.claim_id, event_t.c.key)
         .join(event_t, event_t.c.id == claim_event_t.c.event_id)
-        .where(_in_ids(claim_event_t.c.claim_id, dialect))
+        .where(in_ids(claim_event_t.c.claim_id, dialect))
         .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
     )
 
@@ -780,7 +780,7 @@ def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     subjects: dict[int, list[tuple[Any, ...]]] = {}
     events: dict[int, list[tuple[Any, ...]]] = {}
     if ids:
-        dialect, params = conn.dialect.name, _ids(conn, ids)
+        dialect, params = conn.dialect.name, id_list(conn, ids)
         subjects = _by_first(conn.execute(_claim_subjects(dialect), params).all())
         events = _by_first(conn.execute(_claim_events(dialect), params).all())
     out = []
@@ -975,7 +975,7 @@ def claim_evidence(conn: Connection, claim_keys: Sequence[str]) -> dict[str, lis
     if not claim_keys:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
-    for r in conn.execute(_claim_evidence(conn.dialect.name), _ids(conn, claim_keys)):
+    for r in conn.execute(_claim_evidence(conn.dialect.name), id_list(conn, claim_keys)):
         out[r.claim].append(
             {
                 "source": r.source,
@@ -1011,7 +1011,7 @@ def _claim_evidence(dialect: str) -> Select[Any]:
                 src, src.c.id == evidence_t.c.source_entity_id
             )
         )
-        .where(_in_ids(claim_t.c.key, dialect, String))
+        .where(in_ids(claim_t.c.key, dialect, String))
         .order_by(evidence_t.c.claim_id, evidence_t.c.position)
     )
 
@@ -1022,7 +1022,7 @@ def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
     for claim_key, status, rationale, recorded_at in conn.execute(
-        _claim_history(conn.dialect.name), _ids(conn, claim_keys)
+        _claim_history(conn.dialect.name), id_list(conn, claim_keys)
     ):
         out[claim_key].append(
             {"status": status, "rationale": rationale, "recorded_at": recorded_at}
@@ -1039,7 +1039,7 @@ def _claim_history(dialect: str) -> Select[Any]:
             history_t.c.rationale,
             history_t.c.recorded_at,
         )
-        .where(_in_ids(history_t.c.claim_key, dialect, String))
+        .where(in_ids(history_t.c.claim_key, dialect, String))
         .order_by(history_t.c.id)
     )
 

@@ -20,12 +20,14 @@ mentions of each entity are read).
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Select, TextClause, func, select, text
 
 from app import fts
 from app.models import alias_t, article_t, claim_t, entity_t, event_t, mention_t
+from app.queries import id_list, in_ids
 
 Row = dict[str, Any]
 Key = tuple[int, ...]
@@ -41,36 +43,40 @@ SCALE = 1_000_000  # scores are rounded to 6 decimals, which makes them cursor k
 MAX_SCORE_KEY = 2**31 - 1
 
 
-def _sqlite_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
-    table = fts.FTS_TABLES[name]
-    weights = f", {TITLE_WEIGHT}, 1.0" if name == "article" else ""
-    owner = "a.entity_id" if name == "entity_alias" else f"{table}.rowid"
-    join = f" JOIN entity_alias a ON a.id = {table}.rowid" if name == "entity_alias" else ""
-    sql = text(
-        f"SELECT {owner}, -bm25({table}{weights}) FROM {table}{join} "
-        f"WHERE {table} MATCH :match ORDER BY {table}.rowid DESC LIMIT :n"
-    )
-    return [(r[0], r[1]) for r in conn.execute(sql, {"match": query.fts5(), "n": CANDIDATES}).all()]
-
-
-def _postgresql_scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
+@cache
+def _scores_sql(dialect: str, name: str) -> TextClause:
+    """The candidates of one search table, newest first, with their scores."""
+    if dialect == "sqlite":
+        table = fts.FTS_TABLES[name]
+        weights = f", {TITLE_WEIGHT}, 1.0" if name == "article" else ""
+        owner = "a.entity_id" if name == "entity_alias" else f"{table}.rowid"
+        join = f" JOIN entity_alias a ON a.id = {table}.rowid" if name == "entity_alias" else ""
+        return text(
+            f"SELECT {owner}, -bm25({table}{weights}) FROM {table}{join} "
+            f"WHERE {table} MATCH :q ORDER BY {table}.rowid DESC LIMIT :n"
+        )
     owner = "t.entity_id" if name == "entity_alias" else "t.id"
-    sql = text(
+    return text(
         f"SELECT {owner}, ts_rank(t.{fts.SEARCH_VECTOR}, to_tsquery('simple', :q), 1) "
         f"FROM (SELECT id FROM \"{name}\" WHERE {fts.SEARCH_VECTOR} @@ to_tsquery('simple', :q) "
         f'ORDER BY id DESC LIMIT :n) c JOIN "{name}" t ON t.id = c.id'
     )
-    return [(r[0], r[1]) for r in conn.execute(sql, {"q": query.tsquery(), "n": CANDIDATES}).all()]
+
+
+def _scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
+    dialect = conn.dialect.name
+    q = query.fts5() if dialect == "sqlite" else query.tsquery()
+    rows = conn.execute(_scores_sql(dialect, name), {"q": q, "n": CANDIDATES}).all()
+    return [(r[0], r[1]) for r in rows]
 
 
 def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, float]:
     """The newest matching rows of one type (at most CANDIDATES), with their scores."""
-    scores = _sqlite_scores if conn.dialect.name == "sqlite" else _postgresql_scores
     if kind != "entity":
-        return dict(scores(conn, kind, query))  # one row per id, the newest CANDIDATES
+        return dict(_scores(conn, kind, query))  # one row per id, the newest CANDIDATES
     found: dict[int, float] = {}
     for table in ("entity", "entity_alias"):
-        for row_id, score in scores(conn, table, query):
+        for row_id, score in _scores(conn, table, query):
             found[row_id] = max(score, found.get(row_id, 0.0))
     newest = sorted(found, reverse=True)[:CANDIDATES]
     return {k: found[k] for k in newest}
@@ -186,6 +192,66 @@ def _hit(kind: str, key: str, label: str, snippet: str, score_key: int) -> Row:
     }
 
 
+@cache
+def _article_hits(dialect: str) -> Select[Any]:
+    columns = (article_t.c.id, article_t.c.key, article_t.c.title, article_t.c.text)
+    return select(*columns).where(in_ids(article_t.c.id, dialect))
+
+
+@cache
+def _anchored_hits(dialect: str, kind: str) -> Select[Any]:
+    """Event or claim hits: the matched text, and the anchors that place it in the article."""
+    table, field = (event_t, "summary") if kind == "event" else (claim_t, "text")
+    return (
+        select(
+            table.c.id,
+            table.c.key,
+            table.c[field].label("value"),
+            table.c.anchors,
+            article_t.c.key.label("article"),
+        )
+        .join(article_t, article_t.c.id == table.c.article_id)
+        .where(in_ids(table.c.id, dialect))
+    )
+
+
+@cache
+def _entity_statements(dialect: str) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """An entity hit's aliases, its first ``MENTIONS_READ`` mentions, and the entity."""
+    aliases = (
+        select(alias_t.c.entity_id, alias_t.c.name)
+        .where(in_ids(alias_t.c.entity_id, dialect))
+        .group_by(alias_t.c.entity_id, alias_t.c.name)
+        .order_by(alias_t.c.entity_id, func.min(alias_t.c.id))
+    )
+    numbered = (
+        select(
+            mention_t.c.entity_id,
+            article_t.c.key.label("article"),
+            mention_t.c.start,
+            mention_t.c.exact,
+            func.row_number()
+            .over(
+                partition_by=mention_t.c.entity_id,
+                order_by=(mention_t.c.article_id, mention_t.c.start),
+            )
+            .label("n"),
+        )
+        .join(article_t, article_t.c.id == mention_t.c.article_id)
+        .where(in_ids(mention_t.c.entity_id, dialect))
+        .subquery()
+    )
+    mentions = (
+        select(numbered)
+        .where(numbered.c.n <= MENTIONS_READ)
+        .order_by(numbered.c.entity_id, numbered.c.n)
+    )
+    entities = select(entity_t.c.id, entity_t.c.key, entity_t.c.name).where(
+        in_ids(entity_t.c.id, dialect)
+    )
+    return aliases, mentions, entities
+
+
 def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]:
     terms = query.terms
     ids: dict[str, list[int]] = defaultdict(list)
@@ -197,32 +263,19 @@ def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]
     def add(kind: str, row_id: int, item: Row) -> None:
         built[(TYPES.index(kind), row_id)] = item
 
+    dialect = conn.dialect.name
     if ids["article"]:
-        for art in conn.execute(
-            select(article_t.c.id, article_t.c.key, article_t.c.title, article_t.c.text).where(
-                article_t.c.id.in_(ids["article"])
-            )
-        ):
+        for art in conn.execute(_article_hits(dialect), id_list(conn, ids["article"])):
             score = scores[(0, art.id)]
             spans = _spans(art.text, terms)  # once, for both the snippet and the matches
             item = _hit("article", art.key, art.title, _snippet(art.text, spans), score)
             item["article"] = art.key
             item["matches"] = _located(art.key, 0, art.text, spans[:MAX_MATCHES])
             add("article", art.id, item)
-    for kind, table, field in (("event", event_t, "summary"), ("claim", claim_t, "text")):
+    for kind in ("event", "claim"):
         if not ids[kind]:
             continue
-        for r in conn.execute(
-            select(
-                table.c.id,
-                table.c.key,
-                table.c[field].label("value"),
-                table.c.anchors,
-                article_t.c.key.label("article"),
-            )
-            .join(article_t, article_t.c.id == table.c.article_id)
-            .where(table.c.id.in_(ids[kind]))
-        ):
+        for r in conn.execute(_anchored_hits(dialect, kind), id_list(conn, ids[kind])):
             score = scores[(TYPES.index(kind), r.id)]
             item = _hit(kind, r.key, r.value, _snippet(r.value, _spans(r.value, terms)), score)
             item["article"] = r.article
@@ -241,41 +294,15 @@ def _entities(
     scores: dict[tuple[int, int], int],
     add: Any,
 ) -> None:
+    aliases, mentions_read, entities = _entity_statements(conn.dialect.name)
+    params = id_list(conn, entity_ids)
     names: dict[int, list[str]] = defaultdict(list)
-    for alias in conn.execute(
-        select(alias_t.c.entity_id, alias_t.c.name)
-        .where(alias_t.c.entity_id.in_(entity_ids))
-        .group_by(alias_t.c.entity_id, alias_t.c.name)
-        .order_by(alias_t.c.entity_id, func.min(alias_t.c.id))
-    ):
+    for alias in conn.execute(aliases, params):
         names[alias.entity_id].append(alias.name)
-    numbered = (
-        select(
-            mention_t.c.entity_id,
-            article_t.c.key.label("article"),
-            mention_t.c.start,
-            mention_t.c.exact,
-            func.row_number()
-            .over(
-                partition_by=mention_t.c.entity_id,
-                order_by=(mention_t.c.article_id, mention_t.c.start),
-            )
-            .label("n"),
-        )
-        .join(article_t, article_t.c.id == mention_t.c.article_id)
-        .where(mention_t.c.entity_id.in_(entity_ids))
-        .subquery()
-    )
     mentions: dict[int, list[Any]] = defaultdict(list)
-    for mention in conn.execute(
-        select(numbered)
-        .where(numbered.c.n <= MENTIONS_READ)
-        .order_by(numbered.c.entity_id, numbered.c.n)
-    ):
+    for mention in conn.execute(mentions_read, params):
         mentions[mention.entity_id].append(mention)
-    for r in conn.execute(
-        select(entity_t.c.id, entity_t.c.key, entity_t.c.name).where(entity_t.c.id.in_(entity_ids))
-    ):
+    for r in conn.execute(entities, params):
         # The snippet is the name, or else the first alias, holding a matched word.
         snippet = next((n for n in (r.name, *names[r.id]) if _spans(n, terms)), r.name)
         item = _hit("entity", r.key, r.name, _clip(snippet, SNIPPET_CHARS), scores[(1, r.id)])
