@@ -816,25 +816,33 @@ _ENTITY_ARMS: dict[tuple[Any, ...], list[Select[Any]]] = {}
 
 
 def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select[Any]]:
-    """The index walks of ``_entity_claim_page``, one per role the entity may have."""
+    """The index walks of ``_entity_claim_page``, one per role the entity may have.
+
+    They read claim ids only: the page's rows are read once the walks have chosen them.
+    """
     entity_id = _entity_id(bindparam("entity"))
     arms: list[Select[Any]] = []
     if role in ("subject", "any"):
         arm = base.join(subject_t, subject_t.c.claim_id == claim_t.c.id)
-        arm = arm.where(subject_t.c.entity_id == entity_id).add_columns(
-            subject_t.c.claim_id.label("_k0")
-        )
+        arm = arm.with_only_columns(subject_t.c.claim_id, maintain_column_froms=True)
+        arm = arm.where(subject_t.c.entity_id == entity_id)
         if after:
             arm = arm.where(subject_t.c.claim_id > bindparam("_after0"))
         arms.append(arm.order_by(subject_t.c.claim_id).limit(bindparam("_limit")))
     if role in ("claimant", "any"):
-        arm = base.where(claim_t.c.claimant_id == entity_id).add_columns(claim_t.c.id.label("_k0"))
+        arm = base.with_only_columns(claim_t.c.id, maintain_column_froms=True)
+        arm = arm.where(claim_t.c.claimant_id == entity_id)
         if after:
             arm = arm.where(claim_t.c.id > bindparam("_after0"))
         # SQLite would otherwise walk a status or kind index and test each claim's claimant.
         arm = arm.with_hint(claim_t, "INDEXED BY ix_claim_claimant_id_id", "sqlite")
         arms.append(arm.order_by(claim_t.c.claimant_id, claim_t.c.id).limit(bindparam("_limit")))
     return arms
+
+
+@cache
+def _claims_by_id(dialect: str) -> Select[Any]:
+    return CLAIM_SELECT.where(in_ids(claim_t.c.id, dialect)).order_by(claim_t.c.id)
 
 
 def _entity_claim_page(
@@ -852,7 +860,7 @@ def _entity_claim_page(
     and sort them before it can return the first page: for an entity in most articles that
     is tens of thousands of rows. Instead each role walks its own index in claim id order
     (subjects by ``(entity_id, claim_id)``, claimants by ``(claimant_id, id)``), stopping
-    at ``limit + 1`` rows that pass the other filters; the page is the first of the two
+    at ``limit + 1`` claims that pass the other filters; the page is the first of the two
     merged, since every claim of the true page is among the first of its own role's.
 
     The entity is bound as ``entity`` in ``params``; ``shape`` is as for ``_page``.
@@ -863,14 +871,13 @@ def _entity_claim_page(
     values = {**params, "_limit": limit + 1}
     if after is not None:
         values["_after0"] = after[0]
-    merged: dict[int, Any] = {}
+    found: set[int] = set()
     for arm in arms:
-        for row in conn.execute(arm, values).all():
-            merged.setdefault(row[0], row)
-    rows = [merged[k] for k in sorted(merged)][: limit + 1]
-    if len(rows) > limit:
-        return rows[:limit], (rows[limit - 1][0],)
-    return rows, None
+        found.update(conn.execute(arm, values).scalars())
+    ids = sorted(found)[: limit + 1]
+    page = ids[:limit]
+    rows = list(conn.execute(_claims_by_id(conn.dialect.name), id_list(conn, page))) if page else []
+    return rows, ((page[-1],) if len(ids) > limit else None)
 
 
 def list_claims(
