@@ -1,7 +1,8 @@
 """Database engines, sessions and migrations."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
@@ -11,10 +12,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool, StaticPool
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.settings import bundled_path
@@ -41,6 +42,97 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+Fetched = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (qmark), or None (named)
+    defaults: dict[str, Any]  # values the statement binds itself (literals, OFFSET 0)
+    binds: dict[str, Callable[[Any], Any]]  # conversions of given values, by name
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # conversions of results, by index
+
+
+class Statement:
+    """A Core statement compiled once per dialect and run on the driver's own cursor.
+
+    SQLAlchemy's execution path (events, execution context, result metadata) costs more in
+    Python than SQLite takes to answer an indexed read. The statements of the busiest reads
+    are compiled once per dialect; a call converts the parameters and result columns that
+    SQLAlchemy would (SQLite's dates and JSON) and returns plain tuples, in the statement's
+    column order. It runs in the connection's current transaction, which must have begun.
+    """
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        binds: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binds[name] = process
+        columns = []
+        for index, column in enumerate(getattr(self.statement, "selected_columns", ())):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if process is not None:
+                columns.append((index, process))
+        defaults = {
+            name: binds[name](value) if name in binds else value
+            for name, value in compiled.construct_params(_check=False).items()
+            if value is not None
+        }
+        order = tuple(compiled.positiontup) if compiled.positional else None
+        found = _Compiled(compiled.string, order, defaults, binds, tuple(columns))
+        self._by_dialect[dialect.name] = found
+        return found
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Fetched:
+        """Every row of the statement with ``params`` bound, in ``conn``'s transaction."""
+        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        values = dict(c.defaults)
+        if params:
+            binds = c.binds
+            for name, value in params.items():
+                values[name] = binds[name](value) if name in binds else value
+        bound = [values[n] for n in c.order] if c.order is not None else values
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        # Listeners of SQLAlchemy's cursor events (tracing, statement counts) still see it.
+        dispatch = conn.dispatch
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(conn, cursor, c.sql, bound, None, False)
+        try:
+            cursor.execute(c.sql, bound)
+            fetched: Fetched = list(cursor.fetchall())
+        except dbapi.Error as exc:
+            error = DBAPIError.instance(c.sql, values, exc, dbapi.Error, dialect=conn.dialect)
+            raise error from exc
+        finally:
+            cursor.close()
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(conn, cursor, c.sql, bound, None, False)
+        if not c.columns:
+            return fetched
+        out: Fetched = []
+        for row in fetched:
+            cells = list(row)
+            for index, process in c.columns:
+                cells[index] = process(cells[index])
+            out.append(tuple(cells))
+        return out
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first row, or None."""
+        found = self.rows(conn, params)
+        return found[0] if found else None
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -126,18 +218,55 @@ async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(call, *args, **kwargs)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, on the app's engine (closed where its calls run)."""
-    engine: Engine = request.app.state.engine
+class DatabaseSession:
+    """A request's database connection: opened on first use, in one transaction, closed at
+    the end of the request.
+
+    Its transaction is a snapshot (see ``create_db_engine``). A route that never asks for
+    the connection never touches the database, so health checks and docs answer while the
+    database is down. Lighter than an ORM session, which the read routes have no use for.
+    """
+
+    __slots__ = ("_conn", "engine")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The request's connection, in its transaction."""
+        conn = self._conn
+        if conn is None:
+            conn = self.engine.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return conn
+
+    def rollback(self) -> None:
+        """End the transaction (after a failed statement); the next use starts another."""
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[DatabaseSession]:
+    """One database session per request, on the app's engine (closed where its calls run)."""
     _ON_LOOP.set(request.app.state.db_on_loop)
-    session = Session(engine)
+    session = DatabaseSession(request.app.state.engine)
     try:
         yield session
     finally:
         await blocking(session.close)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[DatabaseSession, Depends(get_session)]
 
 
 def alembic_config(url: str) -> Config:

@@ -21,13 +21,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import SessionDep, blocking
+from app.db import DatabaseSession, SessionDep, Statement, blocking
 from app.formats import quality_values
 from app.models import data_revision_t
 from app.settings import Settings
@@ -45,8 +44,10 @@ KEPT_ON_304 = frozenset({b"cache-control", b"content-location", b"date", b"expir
 CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since"})
 SCOPE_KEY = "app.http.validators"
 
-_REVISION = select(data_revision_t.c.revision, data_revision_t.c.changed_at).where(
-    data_revision_t.c.id == 1
+_REVISION = Statement(
+    select(data_revision_t.c.revision, data_revision_t.c.changed_at).where(
+        data_revision_t.c.id == 1
+    )
 )
 
 
@@ -140,9 +141,9 @@ class NotModified(Exception):
     """The client's copy is current: answer 304 without running the route."""
 
 
-def _read(session: Session) -> tuple[int, dt.datetime | None] | None:
+def _read(session: DatabaseSession) -> tuple[int, dt.datetime | None] | None:
     try:
-        row = session.connection().execute(_REVISION).first()
+        row = _REVISION.first(session.connection())
         return None if row is None else (row[0], row[1])
     except SQLAlchemyError:
         session.rollback()
@@ -179,7 +180,7 @@ def data_revision(request: Request, conn: Connection) -> int:
     validators = request.scope.get(SCOPE_KEY)
     if validators is not None and validators.revision is not None:
         return int(validators.revision)
-    row = conn.execute(_REVISION).first()
+    row = _REVISION.first(conn)
     return int(row[0]) if row is not None else 0
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from app import fts
+from app.db import Statement
 from app.models import (
     STATUS_DEFINITIONS,
     VerificationStatus,
@@ -107,7 +108,7 @@ class Order:
 # key over the whole statement for each new statement object, which for a list's select
 # costs more than running it; a statement kept here is keyed once. Shapes are few: one per
 # combination of a route's filters, not of their values.
-_SHAPED: dict[tuple[Any, ...], Select[Any]] = {}
+_SHAPED: dict[tuple[Any, ...], Statement] = {}
 T = TypeVar("T")
 
 
@@ -143,7 +144,8 @@ def _page(
 
     ``params`` holds the values of ``stmt``'s bound parameters. A ``shape`` says ``stmt``
     (with ``keys``) is the same statement whenever the shape is, its values all in
-    ``params``: the page statement built for that shape is reused.
+    ``params``: the page statement built for that shape is reused, run on the driver's
+    cursor, and its rows are plain tuples (without a shape, SQLAlchemy rows).
     """
     order = keys if isinstance(keys, Order) else Order(keys)
     keys = order.keys
@@ -158,17 +160,19 @@ def _page(
         by = [k.desc() for k in keys] if order.descending else keys
         return final.order_by(*by).limit(bindparam("_limit"))
 
-    final = _shaped(_SHAPED, conn, shape, after, build)
     if after is not None:
         if order.from_cursor is not None:
             after = (order.from_cursor(after[0]), *after[1:])
         values.update((f"_after{i}", value) for i, value in enumerate(after))
     values["_limit"] = limit + 1
-    rows = list(conn.execute(final, values).all())
+    if shape is None:
+        rows: list[Any] = list(conn.execute(build(), values).all())
+    else:
+        rows = _shaped(_SHAPED, conn, shape, after, lambda: Statement(build())).rows(conn, values)
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]._mapping
-        key = [last[f"_k{i}"] for i in range(len(keys))]
+        # The keys are the last columns (see ``build``).
+        key = list(rows[-1][len(rows[-1]) - len(keys) :])
         if order.to_cursor is not None:
             key[0] = order.to_cursor(key[0])
         return rows, tuple(key)
@@ -211,32 +215,40 @@ def _by_first(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
     return grouped
 
 
-def in_ids(column: ColumnElement[Any], dialect: str, item: Any = Integer) -> ColumnElement[bool]:
-    """``column`` is one of the values bound as the single parameter ``ids`` (see ``id_list``).
+def in_ids(
+    column: ColumnElement[Any], dialect: str, item: Any = Integer, name: str = "ids"
+) -> ColumnElement[bool]:
+    """``column`` is one of the values bound as the single parameter ``name`` (see ``id_list``).
 
     ``column.in_(values)`` binds one parameter per value, so its statement is rendered
     again for every page; this one is compiled once, and its statement built once.
     """
     if dialect == "sqlite":
         each: Select[Any] = select(literal_column("value")).select_from(
-            func.json_each(bindparam("ids"))
+            func.json_each(bindparam(name))
         )
         return column.in_(each)
-    return column == any_(bindparam("ids", type_=ARRAY(item)))
+    return column == any_(bindparam(name, type_=ARRAY(item)))
 
 
-def id_list(conn: Connection, values: Sequence[Any]) -> dict[str, Any]:
-    """The ``ids`` parameter of an ``in_ids`` condition: JSON text for SQLite, an array."""
+def id_list(conn: Connection, values: Sequence[Any], name: str = "ids") -> dict[str, Any]:
+    """The parameter of an ``in_ids`` condition: JSON text for SQLite, an array."""
     values = list(values)
-    return {"ids": orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values}
+    return {name: orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values}
 
 
 # --- existence ---------------------------------------------------------------
 
 
+@cache
+def _row_id(table: Table) -> Statement:
+    return Statement(select(table.c.id).where(table.c.key == bindparam("key")))
+
+
 def row_id(conn: Connection, table: Table, key: str) -> int | None:
     """The integer key of the row with this public id in ``table``, or None."""
-    return conn.execute(select(table.c.id).where(table.c.key == key)).scalar_one_or_none()
+    row = _row_id(table).first(conn, {"key": key})
+    return None if row is None else int(row[0])
 
 
 # --- articles ----------------------------------------------------------------
@@ -752,12 +764,12 @@ def _claim_select() -> Select[Any]:
 
 
 CLAIM_SELECT = _claim_select()
-CLAIM_BY_KEY = CLAIM_SELECT.where(claim_t.c.key == bindparam("key"))
+CLAIM_BY_KEY = Statement(CLAIM_SELECT.where(claim_t.c.key == bindparam("key")))
 
 
 @cache
-def _claim_subjects(dialect: str) -> Select[Any]:
-    return (
+def _claim_subjects(dialect: str) -> Statement:
+    return Statement(
         select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
         .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
         .where(in_ids(subject_t.c.claim_id, dialect))
@@ -766,8 +778,8 @@ def _claim_subjects(dialect: str) -> Select[Any]:
 
 
 @cache
-def _claim_events(dialect: str) -> Select[Any]:
-    return (
+def _claim_events(dialect: str) -> Statement:
+    return Statement(
         select(claim_event_t.c.claim_id, event_t.c.key)
         .join(event_t, event_t.c.id == claim_event_t.c.event_id)
         .where(in_ids(claim_event_t.c.claim_id, dialect))
@@ -781,8 +793,8 @@ def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     events: dict[int, list[tuple[Any, ...]]] = {}
     if ids:
         dialect, params = conn.dialect.name, id_list(conn, ids)
-        subjects = _by_first(conn.execute(_claim_subjects(dialect), params).all())
-        events = _by_first(conn.execute(_claim_events(dialect), params).all())
+        subjects = _by_first(_claim_subjects(dialect).rows(conn, params))
+        events = _by_first(_claim_events(dialect).rows(conn, params))
     out = []
     # Positional: the columns of CLAIM_SELECT, in order (see _claim_select).
     for pk, key, article, text, kind, who_key, who_name, who_kind, *rest in rows:
@@ -812,7 +824,7 @@ def _is_id_order(keys: Sequence[ColumnElement[Any]] | Order) -> bool:
     return isinstance(keys, list) and len(keys) == 1 and keys[0] is claim_t.c.id
 
 
-_ENTITY_ARMS: dict[tuple[Any, ...], list[Select[Any]]] = {}
+_ENTITY_ARMS: dict[tuple[Any, ...], list[Statement]] = {}
 
 
 def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select[Any]]:
@@ -841,8 +853,8 @@ def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select
 
 
 @cache
-def _claims_by_id(dialect: str) -> Select[Any]:
-    return CLAIM_SELECT.where(in_ids(claim_t.c.id, dialect)).order_by(claim_t.c.id)
+def _claims_by_id(dialect: str) -> Statement:
+    return Statement(CLAIM_SELECT.where(in_ids(claim_t.c.id, dialect)).order_by(claim_t.c.id))
 
 
 def _entity_claim_page(
@@ -865,19 +877,37 @@ def _entity_claim_page(
 
     The entity is bound as ``entity`` in ``params``; ``shape`` is as for ``_page``.
     """
-    arms = _shaped(
-        _ENTITY_ARMS, conn, shape, after, lambda: _entity_claim_arms(base, role, after is not None)
-    )
     values = {**params, "_limit": limit + 1}
     if after is not None:
         values["_after0"] = after[0]
     found: set[int] = set()
-    for arm in arms:
-        found.update(conn.execute(arm, values).scalars())
+    if shape is None:
+        for arm in _entity_claim_arms(base, role, after is not None):
+            found.update(conn.execute(arm, values).scalars())
+    else:
+        arms = _shaped(
+            _ENTITY_ARMS,
+            conn,
+            shape,
+            after,
+            lambda: [Statement(a) for a in _entity_claim_arms(base, role, after is not None)],
+        )
+        for statement in arms:
+            found.update(row[0] for row in statement.rows(conn, values))
     ids = sorted(found)[: limit + 1]
     page = ids[:limit]
-    rows = list(conn.execute(_claims_by_id(conn.dialect.name), id_list(conn, page))) if page else []
+    rows = _claims_by_id(conn.dialect.name).rows(conn, id_list(conn, page)) if page else []
     return rows, ((page[-1],) if len(ids) > limit else None)
+
+
+def _each(name: str, values: Sequence[Any] | None) -> dict[str, Any]:
+    """One parameter per value (``status_0``, ``status_1`` …): the statement of a list filtered
+    by one value is then an equality the database walks an index for, in key order."""
+    return {f"{name}_{i}": value for i, value in enumerate(values or ())}
+
+
+def _bound(name: str, values: Sequence[Any]) -> list[BindParameter[Any]]:
+    return [bindparam(f"{name}_{i}") for i in range(len(values))]
 
 
 def list_claims(
@@ -903,8 +933,8 @@ def list_claims(
     # Values are bound by name, so that lists with the same filters (whatever their values)
     # share one statement: see ``_page``.
     given = {
-        "status": list(status) if status else None,
-        "kind": list(kind) if kind else None,
+        **_each("status", status),
+        **_each("kind", kind),
         "claimant": claimant,
         "event": event,
         "article": article,
@@ -916,9 +946,9 @@ def list_claims(
     params = {name: value for name, value in given.items() if value is not None}
     stmt = CLAIM_SELECT
     if status:
-        stmt = stmt.where(claim_t.c.status.in_(bindparam("status", expanding=True)))
+        stmt = stmt.where(claim_t.c.status.in_(_bound("status", status)))
     if kind:
-        stmt = stmt.where(claim_t.c.kind.in_(bindparam("kind", expanding=True)))
+        stmt = stmt.where(claim_t.c.kind.in_(_bound("kind", kind)))
     if claimant is not None:
         stmt = stmt.where(claim_t.c.claimant_id == _entity_id(bindparam("claimant")))
     if event is not None:
@@ -955,7 +985,8 @@ def list_claims(
         stmt = extension.apply(conn, stmt, params)
     keys = extension.order(order) if extension else [order]
     plain = extension is None or extension.plain
-    shape = ("claims", *(name in params for name in given), role, by_position) if plain else None
+    # The names of the given parameters say which statement this is (their values do not).
+    shape = ("claims", *params, role, by_position) if plain else None
     if entity is not None and _is_id_order(keys):
         rows, nxt = _entity_claim_page(conn, base, role, after, limit, params, shape)
     else:
@@ -968,7 +999,7 @@ def list_claims(
 
 def get_claim(conn: Connection, key: str) -> Row | None:
     """One claim with its evidence and full status history, or None."""
-    rows = conn.execute(CLAIM_BY_KEY, {"key": key}).all()
+    rows = CLAIM_BY_KEY.rows(conn, {"key": key})
     if not rows:
         return None
     out = _claim_rows(conn, rows)[0]
@@ -982,25 +1013,26 @@ def claim_evidence(conn: Connection, claim_keys: Sequence[str]) -> dict[str, lis
     if not claim_keys:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
-    for r in conn.execute(_claim_evidence(conn.dialect.name), id_list(conn, claim_keys)):
-        out[r.claim].append(
+    rows = _claim_evidence(conn.dialect.name).rows(conn, id_list(conn, claim_keys))
+    for claim, source, src_key, src_name, src_kind, stance, summary, url, anchor, date_ in rows:
+        out[claim].append(
             {
-                "source": r.source,
-                "source_entity": _ref(r.src_key, r.src_name, r.src_kind),
-                "stance": r.stance,
-                "summary": r.summary,
-                "url": r.url,
-                "anchor": r.anchor,
-                "date": r.date,
+                "source": source,
+                "source_entity": _ref(src_key, src_name, src_kind),
+                "stance": stance,
+                "summary": summary,
+                "url": url,
+                "anchor": anchor,
+                "date": date_,
             }
         )
     return dict(out)
 
 
 @cache
-def _claim_evidence(dialect: str) -> Select[Any]:
+def _claim_evidence(dialect: str) -> Statement:
     src = entity_t.alias("src")
-    return (
+    return Statement(
         select(
             claim_t.c.key.label("claim"),
             evidence_t.c.source,
@@ -1028,8 +1060,8 @@ def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list
     if not claim_keys:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
-    for claim_key, status, rationale, recorded_at in conn.execute(
-        _claim_history(conn.dialect.name), id_list(conn, claim_keys)
+    for claim_key, status, rationale, recorded_at in _claim_history(conn.dialect.name).rows(
+        conn, id_list(conn, claim_keys)
     ):
         out[claim_key].append(
             {"status": status, "rationale": rationale, "recorded_at": recorded_at}
@@ -1038,8 +1070,8 @@ def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list
 
 
 @cache
-def _claim_history(dialect: str) -> Select[Any]:
-    return (
+def _claim_history(dialect: str) -> Statement:
+    return Statement(
         select(
             history_t.c.claim_key,
             history_t.c.status,

@@ -15,14 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 from sqlalchemy import Connection, Table
-from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.responses import Response
 
 from app import formats, queries
 from app.api import solver
-from app.db import blocking
+from app.db import DatabaseSession, blocking
 from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.offsets import OffsetUnit, OffsetUnitQuery, in_unit
 from app.schemas import Problem
@@ -157,12 +156,12 @@ class PageParams:
                 defer_problem(request, "cursor", message, cursor)
 
     def run(
-        self, query: formats.Fetch, conn: Connection | Session, **filters: Any
+        self, query: formats.Fetch, conn: Connection | DatabaseSession, **filters: Any
     ) -> "queries.PageResult | formats.Export":
         """This page of ``query``; for an export, the query itself, run later by the stream."""
         if self.export:
             return formats.Export(query, filters)
-        if isinstance(conn, Session):
+        if isinstance(conn, DatabaseSession):
             conn = conn.connection()
         self.conn = conn
         return query(conn, **filters, after=self.after, limit=self.limit)
