@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from app import errors, http
-from app.api import articles, claims, entities, events, meta, search, views
+from app.api import articles, claims, dispatch, entities, events, meta, search, views
 from app.db import create_db_engine, on_loop
 from app.formats import document_formats
 from app.logs import AccessLog
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (articles, entities, events, claims, search, meta):
         app.include_router(module.router)
     app.include_router(views.router)
+    dispatch.prefilter(app)
     _offline_docs(app)
     _document_formats(app)
     return app
