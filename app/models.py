@@ -350,6 +350,11 @@ class Claim(SQLModel, table=True):
     rationale: str
     hedge: dict[str, Any] | None = _json()
     anchors: list[dict[str, Any]] = _json(nullable=False)
+    # The claim's subjects (entity keys) and related events (public ids), in fact-file
+    # order, so a list reads them with the claim; NULL for none. ``claim_subject`` and
+    # ``claim_event`` hold the same links for the other direction.
+    subject_ids: list[int] | None = _json()
+    event_keys: list[str] | None = _json()
     fingerprint: str = Field(max_length=64)
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -44,6 +44,7 @@ from app.models import (
     article_t,
     claim_event_t,
     claim_t,
+    data_revision_t,
     entity_t,
     event_t,
     evidence_t,
@@ -748,14 +749,14 @@ def _claim_select() -> Select[Any]:
         article_t.c.key.label("article"),
         claim_t.c.text,
         claim_t.c.kind,
-        who.c.key.label("who_key"),
-        who.c.name.label("who_name"),
-        who.c.kind.label("who_kind"),
+        claim_t.c.claimant_id,
         claim_t.c.attribution,
         claim_t.c.status,
         claim_t.c.rationale,
         claim_t.c.hedge,
         claim_t.c.anchors,
+        claim_t.c.subject_ids,
+        claim_t.c.event_keys,
     ).select_from(
         claim_t.join(article_t, article_t.c.id == claim_t.c.article_id).join(
             who, who.c.id == claim_t.c.claimant_id
@@ -767,50 +768,76 @@ CLAIM_SELECT = _claim_select()
 CLAIM_BY_KEY = Statement(CLAIM_SELECT.where(claim_t.c.key == bindparam("key")))
 
 
-@cache
-def _claim_subjects(dialect: str) -> Statement:
-    return Statement(
-        select(subject_t.c.claim_id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
-        .join(entity_t, entity_t.c.id == subject_t.c.entity_id)
-        .where(in_ids(subject_t.c.claim_id, dialect))
-        .order_by(subject_t.c.claim_id, subject_t.c.position)
-    )
+_REVISION = Statement(select(data_revision_t.c.revision).where(data_revision_t.c.id == 1))
 
 
 @cache
-def _claim_events(dialect: str) -> Statement:
-    return Statement(
-        select(claim_event_t.c.claim_id, event_t.c.key)
-        .join(event_t, event_t.c.id == claim_event_t.c.event_id)
-        .where(in_ids(claim_event_t.c.claim_id, dialect))
-        .order_by(claim_event_t.c.claim_id, claim_event_t.c.position)
-    )
+def _entity_refs(dialect: str) -> Statement:
+    columns = (entity_t.c.id, entity_t.c.key, entity_t.c.name, entity_t.c.kind)
+    return Statement(select(*columns).where(in_ids(entity_t.c.id, dialect)))
+
+
+class EntityRefs:
+    """Entities as lists name them (``{"id", "name", "kind"}``), by integer key.
+
+    Claims name their claimant and subjects by integer key; the few thousand entities a
+    busy server names again and again are read once per data revision instead of once per
+    claim. The refs are those of the revision the request's transaction sees: a request
+    seeing a newer revision starts a new set, one seeing an older one (an ingest committed
+    meanwhile) reads its own. Held to ``MAX_KEPT`` entities.
+    """
+
+    MAX_KEPT = 200_000
+
+    def __init__(self) -> None:
+        self._kept: tuple[int | None, dict[int, Row]] = (None, {})
+
+    def refs(self, conn: Connection, ids: Iterable[int]) -> dict[int, Row]:
+        """The refs of these entities (those that exist), read in ``conn``'s transaction."""
+        row = _REVISION.first(conn)
+        revision = None if row is None else int(row[0])
+        kept_revision, kept = self._kept
+        if revision is None or kept_revision is None or revision > kept_revision:
+            kept = {}
+            self._kept = (revision, kept)
+        elif revision < kept_revision:
+            kept = {}
+        elif len(kept) > self.MAX_KEPT:
+            kept = {}
+            self._kept = (revision, kept)
+        missing = [i for i in set(ids) if i not in kept]
+        if missing:
+            statement = _entity_refs(conn.dialect.name)
+            for pk, key, name, kind in statement.rows(conn, id_list(conn, missing)):
+                kept[pk] = {"id": key, "name": name, "kind": kind}
+        return kept
+
+
+ENTITY_REFS = EntityRefs()
 
 
 def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
-    ids = [r[0] for r in rows]
-    subjects: dict[int, list[tuple[Any, ...]]] = {}
-    events: dict[int, list[tuple[Any, ...]]] = {}
-    if ids:
-        dialect, params = conn.dialect.name, id_list(conn, ids)
-        subjects = _by_first(_claim_subjects(dialect).rows(conn, params))
-        events = _by_first(_claim_events(dialect).rows(conn, params))
-    out = []
     # Positional: the columns of CLAIM_SELECT, in order (see _claim_select).
-    for pk, key, article, text, kind, who_key, who_name, who_kind, *rest in rows:
-        attribution, status, rationale, hedge, anchors = rest[:5]
+    wanted: set[int] = set()
+    for row in rows:
+        wanted.add(row[5])
+        if row[11]:
+            wanted.update(row[11])
+    refs = ENTITY_REFS.refs(conn, wanted) if rows else {}
+    out = []
+    for row in rows:
+        key, article, text, kind, claimant, attribution, status, rationale, hedge = row[1:10]
+        anchors, subjects, events = row[10:13]
         out.append(
             {
                 "id": key,
                 "article": article,
                 "text": text,
                 "kind": kind,
-                "claimant": _ref(who_key, who_name, who_kind),
+                "claimant": refs[claimant],
                 "attribution": attribution,
-                "subjects": [
-                    {"id": s[0], "name": s[1], "kind": s[2]} for s in subjects.get(pk, ())
-                ],
-                "events": [e[0] for e in events.get(pk, ())],
+                "subjects": [refs[s] for s in subjects] if subjects else [],
+                "events": events or [],
                 "status": status,
                 "rationale": rationale,
                 "hedge": hedge,

@@ -322,6 +322,32 @@ def test_reingest_appends_to_the_history_and_keeps_the_id(
     assert again.history[:2] == after.history
 
 
+def test_a_renamed_entity_shows_in_every_claim_that_names_it(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    key = cid("rosatom-head-seeks-meeting")
+    before = ClaimDetail.model_validate(get_json(client, f"/claims/{key}"))
+    page = get_json(client, "/claims?limit=500")  # every claim, and the entities they name
+    named = {e.id for e in [before.claimant, *before.subjects]}
+    changed = tmp_path / "changed"
+    shutil.copytree(DATA, changed)
+    path = changed / SEED_FILE.name
+    doc = json.loads(path.read_text("utf-8"))
+    for entity in doc["entities"]:
+        if entity["id"] in named:
+            entity["name"] += " (renamed)"
+    path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    ingest(changed)
+
+    after = ClaimDetail.model_validate(get_json(client, f"/claims/{key}"))
+    assert after.claimant.name == before.claimant.name + " (renamed)"
+    assert [s.name for s in after.subjects] == [s.name + " (renamed)" for s in before.subjects]
+    for item in get_json(client, "/claims?limit=500")["items"]:
+        for ref in [item["claimant"], *item["subjects"]]:
+            assert ref["name"].endswith(" (renamed)") == (ref["id"] in named), ref
+    assert len(page["items"]) == len(get_json(client, "/claims?limit=500")["items"])
+
+
 def test_unknown_claim_is_404(client: TestClient) -> None:
     for key in ("no-such-claim", "rosatom-head-seeks-meeting"):
         response = client.get(f"/claims/{key}")

@@ -469,6 +469,8 @@ def _load_claims(
             "rationale": c.rationale,
             "hedge": _opt(resolved.hedge),
             "anchors": _anchors(resolved.anchors),
+            "subject_ids": [entity_ids[s] for s in c.subjects] or None,
+            "event_keys": [f"{article_key}.{e}" for e in c.events] or None,
             "fingerprint": fingerprint,
             "updated_at": now,
         }
