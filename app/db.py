@@ -1,6 +1,7 @@
 """Database engines, sessions and migrations."""
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -12,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy import JSON, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -44,7 +45,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-Fetched = list[tuple[Any, ...]]
+Fetched = list[Sequence[Any]]
+Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]
+
+# Whether a statement may hand SQLite's JSON columns back still serialised (see
+# ``serialised_json``).
+_SERIALISED_JSON: ContextVar[bool] = ContextVar("serialised_json", default=False)
+
+
+@contextmanager
+def serialised_json() -> Iterator[None]:
+    """Within the block, JSON columns read from SQLite by ``Statement`` are not parsed.
+
+    They come back as ``orjson.Fragment``: orjson writes them into a response as they are,
+    where parsing them only to serialise them again costs a page of claims more than
+    reading it. For a response rendered as JSON and nothing else. A statement's ``parsed``
+    columns, which the code reading them looks into, are parsed anyway; PostgreSQL's driver
+    always parses.
+    """
+    token = _SERIALISED_JSON.set(True)
+    try:
+        yield
+    finally:
+        _SERIALISED_JSON.reset(token)
+
+
+def _json_text(value: Any) -> str:
+    # Compact, and UTF-8 rather than \u escapes: smaller rows, and what responses carry.
+    return orjson.dumps(value).decode()
+
+
+def _json_value(value: Any) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+def _json_fragment(value: Any) -> Any:
+    return None if value is None else orjson.Fragment(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +89,8 @@ class _Compiled:
     order: tuple[str, ...] | None  # parameter names in order (qmark), or None (named)
     defaults: dict[str, Any]  # values the statement binds itself (literals, OFFSET 0)
     binds: dict[str, Callable[[Any], Any]]  # conversions of given values, by name
-    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # conversions of results, by index
+    columns: Conversions  # conversions of results, by column index
+    serialised: Conversions  # the same, keeping JSON serialised (see ``serialised_json``)
 
 
 class Statement:
@@ -66,10 +103,11 @@ class Statement:
     column order. It runs in the connection's current transaction, which must have begun.
     """
 
-    __slots__ = ("_by_dialect", "statement")
+    __slots__ = ("_by_dialect", "parsed", "statement")
 
-    def __init__(self, statement: Any) -> None:
+    def __init__(self, statement: Any, *, parsed: Sequence[str] = ()) -> None:
         self.statement = statement
+        self.parsed = frozenset(parsed)  # JSON columns parsed even in ``serialised_json``
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -79,18 +117,28 @@ class Statement:
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 binds[name] = process
-        columns = []
+        columns, serialised = [], []
         for index, column in enumerate(getattr(self.statement, "selected_columns", ())):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if process is not None:
+            if process is None:
+                continue
+            if dialect.name == "sqlite" and isinstance(column.type, JSON):
+                # The same as SQLAlchemy's conversion, for objects and arrays, in one call.
+                columns.append((index, _json_value))
+                kept = column.name in self.parsed
+                serialised.append((index, _json_value if kept else _json_fragment))
+            else:
                 columns.append((index, process))
+                serialised.append((index, process))
         defaults = {
             name: binds[name](value) if name in binds else value
             for name, value in compiled.construct_params(_check=False).items()
             if value is not None
         }
         order = tuple(compiled.positiontup) if compiled.positional else None
-        found = _Compiled(compiled.string, order, defaults, binds, tuple(columns))
+        found = _Compiled(
+            compiled.string, order, defaults, binds, tuple(columns), tuple(serialised)
+        )
         self._by_dialect[dialect.name] = found
         return found
 
@@ -111,7 +159,7 @@ class Statement:
             dispatch.before_cursor_execute(conn, cursor, c.sql, bound, None, False)
         try:
             cursor.execute(c.sql, bound)
-            fetched: Fetched = list(cursor.fetchall())
+            fetched: Fetched = cursor.fetchall()  # type: ignore[assignment]
         except dbapi.Error as exc:
             error = DBAPIError.instance(c.sql, values, exc, dbapi.Error, dialect=conn.dialect)
             raise error from exc
@@ -119,14 +167,15 @@ class Statement:
             cursor.close()
         if dispatch.after_cursor_execute:
             dispatch.after_cursor_execute(conn, cursor, c.sql, bound, None, False)
-        if not c.columns:
+        conversions = c.serialised if _SERIALISED_JSON.get() else c.columns
+        if not conversions:
             return fetched
         out: Fetched = []
         for row in fetched:
             cells = list(row)
-            for index, process in c.columns:
+            for index, process in conversions:
                 cells[index] = process(cells[index])
-            out.append(tuple(cells))
+            out.append(cells)
         return out
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
@@ -164,8 +213,8 @@ def create_db_engine(
         "pool_recycle": pool_recycle,
     }
     # JSON columns (anchors) are read on every request: orjson parses them several times
-    # faster than the standard library.
-    fast_json = {"json_deserializer": orjson.loads}
+    # faster than the standard library, and writes them compactly.
+    fast_json = {"json_deserializer": orjson.loads, "json_serializer": _json_text}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # A file on this machine, so no ping before each checkout (a statement per request).

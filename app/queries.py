@@ -140,13 +140,15 @@ def _page(
     limit: int,
     params: Mapping[str, Any] | None = None,
     shape: tuple[Any, ...] | None = None,
+    parsed: Sequence[str] = (),
 ) -> tuple[list[Any], Key | None]:
     """Run ``stmt`` in ``keys`` order, after the cursor's key; return the rows and the next key.
 
     ``params`` holds the values of ``stmt``'s bound parameters. A ``shape`` says ``stmt``
     (with ``keys``) is the same statement whenever the shape is, its values all in
     ``params``: the page statement built for that shape is reused, run on the driver's
-    cursor, and its rows are plain tuples (without a shape, SQLAlchemy rows).
+    cursor, and its rows are plain sequences (without a shape, SQLAlchemy rows); its
+    ``parsed`` JSON columns are always parsed (see ``db.serialised_json``).
     """
     order = keys if isinstance(keys, Order) else Order(keys)
     keys = order.keys
@@ -169,7 +171,8 @@ def _page(
     if shape is None:
         rows: list[Any] = list(conn.execute(build(), values).all())
     else:
-        rows = _shaped(_SHAPED, conn, shape, after, lambda: Statement(build())).rows(conn, values)
+        statement = _shaped(_SHAPED, conn, shape, after, lambda: Statement(build(), parsed=parsed))
+        rows = statement.rows(conn, values)
     if len(rows) > limit:
         rows = rows[:limit]
         # The keys are the last columns (see ``build``).
@@ -765,7 +768,9 @@ def _claim_select() -> Select[Any]:
 
 
 CLAIM_SELECT = _claim_select()
-CLAIM_BY_KEY = Statement(CLAIM_SELECT.where(claim_t.c.key == bindparam("key")))
+# Claim rows are read for their subjects' ids, whatever the response (see _claim_rows).
+CLAIM_PARSED = ("subject_ids",)
+CLAIM_BY_KEY = Statement(CLAIM_SELECT.where(claim_t.c.key == bindparam("key")), parsed=CLAIM_PARSED)
 
 
 _REVISION = Statement(select(data_revision_t.c.revision).where(data_revision_t.c.id == 1))
@@ -881,7 +886,8 @@ def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select
 
 @cache
 def _claims_by_id(dialect: str) -> Statement:
-    return Statement(CLAIM_SELECT.where(in_ids(claim_t.c.id, dialect)).order_by(claim_t.c.id))
+    by_id = CLAIM_SELECT.where(in_ids(claim_t.c.id, dialect)).order_by(claim_t.c.id)
+    return Statement(by_id, parsed=CLAIM_PARSED)
 
 
 def _entity_claim_page(
@@ -1017,7 +1023,7 @@ def list_claims(
     if entity is not None and _is_id_order(keys):
         rows, nxt = _entity_claim_page(conn, base, role, after, limit, params, shape)
     else:
-        rows, nxt = _page(conn, stmt, keys, after, limit, params, shape)
+        rows, nxt = _page(conn, stmt, keys, after, limit, params, shape, CLAIM_PARSED)
     items = _claim_rows(conn, rows)
     if extension is not None:
         extension.finish(conn, items)

@@ -10,9 +10,9 @@ from app.api.deps import INVALID, NOT_FOUND, ClaimPageDep, StrictQueryRoute, on_
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityId, EventId, PathId, Role
 from app.api.options import ClaimOptions
-from app.db import SessionDep
+from app.db import SessionDep, serialised_json
 from app.errors import NotFound
-from app.formats import ClaimFormatDep, render_claim
+from app.formats import ClaimFormatDep, Format, render_claim
 from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import ClaimDetail, ClaimOut, Page
 
@@ -59,7 +59,11 @@ def get_claim(
 ) -> Response:
     """One claim with its claimant, subjects, anchors, evidence and full status history."""
     conn = session.connection()
-    claim = queries.get_claim(conn, claim_id)
+    if chosen.format is Format.json and offset_unit == "codepoint":
+        with serialised_json():  # rendered as read
+            claim = queries.get_claim(conn, claim_id)
+    else:
+        claim = queries.get_claim(conn, claim_id)
     if claim is None:
         raise NotFound(f"no claim with id {claim_id!r}")
     return render_claim(request, conn, in_unit(conn, claim, offset_unit), chosen)

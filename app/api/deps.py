@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from app import formats, queries
 from app.api import solver
-from app.db import DatabaseSession, blocking
+from app.db import DatabaseSession, blocking, serialised_json
 from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.offsets import OffsetUnit, OffsetUnitQuery, in_unit
 from app.schemas import Problem
@@ -164,7 +164,15 @@ class PageParams:
         if isinstance(conn, DatabaseSession):
             conn = conn.connection()
         self.conn = conn
+        if self.plain_json:
+            with serialised_json():
+                return query(conn, **filters, after=self.after, limit=self.limit)
         return query(conn, **filters, after=self.after, limit=self.limit)
+
+    @property
+    def plain_json(self) -> bool:
+        """Whether the page is JSON as stored: offsets in code points, nothing to convert."""
+        return self.chosen.format is formats.Format.json and self.unit == "codepoint"
 
 
 class AnchoredPageParams(PageParams):
