@@ -933,6 +933,9 @@ def _entity_claim_page(
     return rows, ((page[-1],) if len(ids) > limit else None)
 
 
+_CLAIM_LISTS: dict[tuple[Any, ...], tuple[Select[Any], Select[Any], ColumnElement[Any]]] = {}
+
+
 def _each(name: str, values: Sequence[Any] | None) -> dict[str, Any]:
     """One parameter per value (``status_0``, ``status_1`` …): the statement of a list filtered
     by one value is then an equality the database walks an index for, in key order."""
@@ -964,7 +967,7 @@ def list_claims(
     """Claims in ingest order, or in fact-file order within one ``article``; filtered by
     status, kind, claimant, entity and role, event, article, publication date or text."""
     # Values are bound by name, so that lists with the same filters (whatever their values)
-    # share one statement: see ``_page``.
+    # share one statement (see ``_page``).
     given = {
         **_each("status", status),
         **_each("kind", kind),
@@ -977,49 +980,64 @@ def list_claims(
         "q": fts.expression(conn.dialect.name, q) if q else None,
     }
     params = {name: value for name, value in given.items() if value is not None}
-    stmt = CLAIM_SELECT
-    if status:
-        stmt = stmt.where(claim_t.c.status.in_(_bound("status", status)))
-    if kind:
-        stmt = stmt.where(claim_t.c.kind.in_(_bound("kind", kind)))
-    if claimant is not None:
-        stmt = stmt.where(claim_t.c.claimant_id == _entity_id(bindparam("claimant")))
-    if event is not None:
-        event_id = select(event_t.c.id).where(event_t.c.key == bindparam("event")).scalar_subquery()
-        stmt = stmt.where(
-            claim_t.c.id.in_(
-                select(claim_event_t.c.claim_id).where(claim_event_t.c.event_id == event_id)
-            )
-        )
-    if article is not None:
-        stmt = stmt.where(claim_t.c.article_id == _article_id(bindparam("article")))
-    if published_from is not None:
-        stmt = stmt.where(article_t.c.published >= bindparam("published_from"))
-    if published_to is not None:
-        stmt = stmt.where(article_t.c.published <= bindparam("published_to"))
     by_position = in_article_order and article is not None
-    order: ColumnElement[Any] = claim_t.c.position if by_position else claim_t.c.id
-    if q:
-        query: BindParameter[str] = bindparam("q", params["q"])
-        in_id_order = extension is None or _is_id_order(extension.order(order))
-        if conn.dialect.name == "sqlite" and in_id_order and not by_position and entity is None:
-            # In id order, the page walks the text index itself: see ``fts.sqlite_index``.
-            index = fts.sqlite_index(claim_t)
-            stmt = stmt.join(index, index.c.rowid == claim_t.c.id)
-            stmt = stmt.where(fts.index_matches(index, query))
-            order = index.c.rowid
-        else:
-            stmt = stmt.where(fts.matching(conn.dialect.name, claim_t, query))
-    # Every condition but the entity's, for the entity's own index walk below.
-    base = stmt.where(*extension.where) if extension is not None else stmt
-    if entity is not None:
-        stmt = stmt.where(_claim_entity_filter(_entity_id(bindparam("entity")), role))
-    if extension is not None:
-        stmt = extension.apply(conn, stmt, params)
-    keys = extension.order(order) if extension else [order]
+    dialect = conn.dialect.name
+
+    def build() -> tuple[Select[Any], Select[Any], ColumnElement[Any]]:
+        """The list's statement, the same without the entity's condition, and its order."""
+        stmt = CLAIM_SELECT
+        if status:
+            stmt = stmt.where(claim_t.c.status.in_(_bound("status", status)))
+        if kind:
+            stmt = stmt.where(claim_t.c.kind.in_(_bound("kind", kind)))
+        if claimant is not None:
+            stmt = stmt.where(claim_t.c.claimant_id == _entity_id(bindparam("claimant")))
+        if event is not None:
+            event_key = event_t.c.key == bindparam("event")
+            event_id = select(event_t.c.id).where(event_key).scalar_subquery()
+            stmt = stmt.where(
+                claim_t.c.id.in_(
+                    select(claim_event_t.c.claim_id).where(claim_event_t.c.event_id == event_id)
+                )
+            )
+        if article is not None:
+            stmt = stmt.where(claim_t.c.article_id == _article_id(bindparam("article")))
+        if published_from is not None:
+            stmt = stmt.where(article_t.c.published >= bindparam("published_from"))
+        if published_to is not None:
+            stmt = stmt.where(article_t.c.published <= bindparam("published_to"))
+        order: ColumnElement[Any] = claim_t.c.position if by_position else claim_t.c.id
+        if q:
+            query: BindParameter[str] = bindparam("q", params["q"])
+            in_id_order = extension is None or _is_id_order(extension.order(order))
+            if dialect == "sqlite" and in_id_order and not by_position and entity is None:
+                # In id order, the page walks the text index itself: see ``fts.sqlite_index``.
+                index = fts.sqlite_index(claim_t)
+                stmt = stmt.join(index, index.c.rowid == claim_t.c.id)
+                stmt = stmt.where(fts.index_matches(index, query))
+                order = index.c.rowid
+            else:
+                stmt = stmt.where(fts.matching(dialect, claim_t, query))
+        # Every condition but the entity's, for the entity's own index walk below.
+        base = stmt.where(*extension.where) if extension is not None else stmt
+        if entity is not None:
+            stmt = stmt.where(_claim_entity_filter(_entity_id(bindparam("entity")), role))
+        return stmt, base, order
+
     plain = extension is None or extension.plain
     # The names of the given parameters say which statement this is (their values do not).
     shape = ("claims", *params, role, by_position) if plain else None
+    if shape is not None:
+        # Building the statement costs more than running it: lists of one shape share it.
+        built = _CLAIM_LISTS.get((dialect, *shape))
+        if built is None:
+            built = _CLAIM_LISTS[(dialect, *shape)] = build()
+    else:
+        built = build()
+    stmt, base, order = built
+    if extension is not None:
+        stmt = extension.apply(conn, stmt, params)
+    keys = extension.order(order) if extension else [order]
     if entity is not None and _is_id_order(keys):
         rows, nxt = _entity_claim_page(conn, base, role, after, limit, params, shape)
     else:
