@@ -23,9 +23,10 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, TextClause, func, select, text
+from sqlalchemy import Connection, TextClause, func, select, text
 
 from app import fts
+from app.db import Statement
 from app.models import alias_t, article_t, claim_t, entity_t, event_t, mention_t
 from app.queries import id_list, in_ids
 
@@ -44,8 +45,12 @@ MAX_SCORE_KEY = 2**31 - 1
 
 
 @cache
-def _scores_sql(dialect: str, name: str) -> TextClause:
+def _scores_sql(dialect: str, name: str) -> Statement:
     """The candidates of one search table, newest first, with their scores."""
+    return Statement(_scores_text(dialect, name))
+
+
+def _scores_text(dialect: str, name: str) -> TextClause:
     if dialect == "sqlite":
         table = fts.FTS_TABLES[name]
         weights = f", {TITLE_WEIGHT}, 1.0" if name == "article" else ""
@@ -66,7 +71,7 @@ def _scores_sql(dialect: str, name: str) -> TextClause:
 def _scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
     dialect = conn.dialect.name
     q = query.fts5() if dialect == "sqlite" else query.tsquery()
-    rows = conn.execute(_scores_sql(dialect, name), {"q": q, "n": CANDIDATES}).all()
+    rows = _scores_sql(dialect, name).rows(conn, {"q": q, "n": CANDIDATES})
     return [(r[0], r[1]) for r in rows]
 
 
@@ -193,16 +198,16 @@ def _hit(kind: str, key: str, label: str, snippet: str, score_key: int) -> Row:
 
 
 @cache
-def _article_hits(dialect: str) -> Select[Any]:
+def _article_hits(dialect: str) -> Statement:
     columns = (article_t.c.id, article_t.c.key, article_t.c.title, article_t.c.text)
-    return select(*columns).where(in_ids(article_t.c.id, dialect))
+    return Statement(select(*columns).where(in_ids(article_t.c.id, dialect)))
 
 
 @cache
-def _anchored_hits(dialect: str, kind: str) -> Select[Any]:
+def _anchored_hits(dialect: str, kind: str) -> Statement:
     """Event or claim hits: the matched text, and the anchors that place it in the article."""
     table, field = (event_t, "summary") if kind == "event" else (claim_t, "text")
-    return (
+    return Statement(
         select(
             table.c.id,
             table.c.key,
@@ -216,7 +221,7 @@ def _anchored_hits(dialect: str, kind: str) -> Select[Any]:
 
 
 @cache
-def _entity_statements(dialect: str) -> tuple[Select[Any], Select[Any], Select[Any]]:
+def _entity_statements(dialect: str) -> tuple[Statement, Statement, Statement]:
     """An entity hit's aliases, its first ``MENTIONS_READ`` mentions, and the entity."""
     aliases = (
         select(alias_t.c.entity_id, alias_t.c.name)
@@ -249,7 +254,7 @@ def _entity_statements(dialect: str) -> tuple[Select[Any], Select[Any], Select[A
     entities = select(entity_t.c.id, entity_t.c.key, entity_t.c.name).where(
         in_ids(entity_t.c.id, dialect)
     )
-    return aliases, mentions, entities
+    return Statement(aliases), Statement(mentions), Statement(entities)
 
 
 def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]:
@@ -265,23 +270,24 @@ def _items(conn: Connection, query: fts.Query, page: Sequence[Key]) -> list[Row]
 
     dialect = conn.dialect.name
     if ids["article"]:
-        for art in conn.execute(_article_hits(dialect), id_list(conn, ids["article"])):
-            score = scores[(0, art.id)]
-            spans = _spans(art.text, terms)  # once, for both the snippet and the matches
-            item = _hit("article", art.key, art.title, _snippet(art.text, spans), score)
-            item["article"] = art.key
-            item["matches"] = _located(art.key, 0, art.text, spans[:MAX_MATCHES])
-            add("article", art.id, item)
+        rows = _article_hits(dialect).rows(conn, id_list(conn, ids["article"]))
+        for pk, key, title, text_ in rows:
+            spans = _spans(text_, terms)  # once, for both the snippet and the matches
+            item = _hit("article", key, title, _snippet(text_, spans), scores[(0, pk)])
+            item["article"] = key
+            item["matches"] = _located(key, 0, text_, spans[:MAX_MATCHES])
+            add("article", pk, item)
     for kind in ("event", "claim"):
         if not ids[kind]:
             continue
-        for r in conn.execute(_anchored_hits(dialect, kind), id_list(conn, ids[kind])):
-            score = scores[(TYPES.index(kind), r.id)]
-            item = _hit(kind, r.key, r.value, _snippet(r.value, _spans(r.value, terms)), score)
-            item["article"] = r.article
-            anchors = [(a["start"], a["exact"]) for a in r.anchors or []]
-            item["matches"] = _matches(r.article, anchors, terms)
-            add(kind, r.id, item)
+        rows = _anchored_hits(dialect, kind).rows(conn, id_list(conn, ids[kind]))
+        for pk, key, value, anchored, article in rows:
+            score = scores[(TYPES.index(kind), pk)]
+            item = _hit(kind, key, value, _snippet(value, _spans(value, terms)), score)
+            item["article"] = article
+            anchors = [(a["start"], a["exact"]) for a in anchored or []]
+            item["matches"] = _matches(article, anchors, terms)
+            add(kind, pk, item)
     if ids["entity"]:
         _entities(conn, ids["entity"], terms, scores, add)
     return [built[(index, row_id)] for _, index, row_id in page if (index, row_id) in built]
@@ -297,18 +303,18 @@ def _entities(
     aliases, mentions_read, entities = _entity_statements(conn.dialect.name)
     params = id_list(conn, entity_ids)
     names: dict[int, list[str]] = defaultdict(list)
-    for alias in conn.execute(aliases, params):
-        names[alias.entity_id].append(alias.name)
+    for entity_id, alias in aliases.rows(conn, params):
+        names[entity_id].append(alias)
     mentions: dict[int, list[Any]] = defaultdict(list)
-    for mention in conn.execute(mentions_read, params):
-        mentions[mention.entity_id].append(mention)
-    for r in conn.execute(entities, params):
+    for mention in mentions_read.rows(conn, params):
+        mentions[mention[0]].append(mention)
+    for pk, key, name in entities.rows(conn, params):
         # The snippet is the name, or else the first alias, holding a matched word.
-        snippet = next((n for n in (r.name, *names[r.id]) if _spans(n, terms)), r.name)
-        item = _hit("entity", r.key, r.name, _clip(snippet, SNIPPET_CHARS), scores[(1, r.id)])
+        snippet = next((n for n in (name, *names[pk]) if _spans(n, terms)), name)
+        item = _hit("entity", key, name, _clip(snippet, SNIPPET_CHARS), scores[(1, pk)])
         item["article"] = None
         matches: list[Row] = []
-        for m in mentions[r.id]:
-            matches.extend(_matches(m.article, [(m.start, m.exact)], terms))
+        for _, article, start, exact, _n in mentions[pk]:
+            matches.extend(_matches(article, [(start, exact)], terms))
         item["matches"] = matches[:MAX_MATCHES]
-        add("entity", r.id, item)
+        add("entity", pk, item)
