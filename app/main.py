@@ -36,6 +36,8 @@ an unknown id is a 404, an invalid or unknown query parameter a 422 listing each
 """
 
 STATIC_URL = "/static"
+# Off in a process that builds many apps (the tests), where collecting costs more than it saves.
+FREEZE_AT_STARTUP = True
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,12 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # What start-up built (routes, models, compiled statements) lives as long as the
         # process: moved out of the collector's view, a full collection no longer walks it
         # (it took 66-96 ms once every few hundred requests, stalling every request in flight).
-        gc.collect()
-        gc.freeze()
+        if FREEZE_AT_STARTUP:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            gc.unfreeze()
+            if FREEZE_AT_STARTUP:
+                gc.unfreeze()
             app.state.engine.dispose()
 
     app = FastAPI(

@@ -5,6 +5,7 @@ skipped, with the reason shown, unless TEST_DATABASE_URL names a throwaway datab
 """
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+import app.main
 from app.cli import run_ingest
 from app.db import create_db_engine, upgrade
 from app.ingest.load import LoadResult
@@ -26,6 +28,26 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SEED_FILE = DATA / "kursiv-2024-10-17-rosatom-meeting.json"
 SEED_ARTICLE = "kursiv-2024-10-17-rosatom-meeting"
+
+
+# Each test builds its own app: a full collection at every start-up would cost more than the
+# test itself.
+app.main.FREEZE_AT_STARTUP = False
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once, copied for each test that needs one."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +71,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A migrated database holding no data, for this test alone."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        upgrade(url)
-        return url
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     engine: Engine = request.getfixturevalue("postgres_engine")
     empty_postgres(engine)
     return TEST_DATABASE_URL
