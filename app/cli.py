@@ -1,6 +1,7 @@
 """The ``article-facts`` command: serve, ingest, migrate, schema."""
 
 import datetime as dt
+import gc
 import os
 import sys
 import time
@@ -135,13 +136,15 @@ def ingest_documents(
     """Load each article, all of it or none of it, and return the combined counts.
 
     Articles are committed in batches (``BATCH_ARTICLES``, or ``BATCH_SECONDS`` of work,
-    whichever comes first), each article in a savepoint of its batch: a commit costs
-    more than loading a small article, and readers still see new articles every second.
-    When the database fails, the failing article is undone and the ones before it kept.
+    whichever comes first): a commit costs more than loading a small article, and readers
+    still see new articles every second. When the database fails, the batch is rolled back
+    and its articles before the failing one are loaded again and committed, so the failing
+    article is undone and the ones before it kept. (A savepoint per article would do the same
+    at a price on every article: SQLite writes out its search index at each one.)
     """
     total = LoadResult()
     task = progress.add_task("Loading", total=len(files)) if progress else None
-    batch: list[LoadResult] = []  # loaded since the last commit
+    batch: list[tuple[ResolvedArticle, LoadResult]] = []  # loaded since the last commit
     transaction: SessionTransaction | None = None
     started = 0.0
     committed = 0
@@ -151,10 +154,17 @@ def ingest_documents(
         if transaction is not None:
             transaction.commit()
             transaction = None
-            for result in batch:
+            for _, result in batch:
                 total.merge(result)
             committed += len(batch)
             batch.clear()
+
+    def load(doc: ResolvedArticle) -> None:
+        nonlocal transaction, started
+        if transaction is None:
+            transaction = session.begin()
+            started = time.monotonic()
+        batch.append((doc, load_article(session, doc, now=dt.datetime.now(dt.UTC))))
 
     def loaded(before: str, after: str) -> str:
         return f"{before}{committed} earlier article(s) of this run were loaded{after}"
@@ -167,19 +177,20 @@ def ingest_documents(
             commit()
             done = loaded("; ", "") if committed else ""
             raise IngestError(f"{exc}\n(the file changed after it was checked{done})") from None
-        now = dt.datetime.now(dt.UTC)
         try:
-            if transaction is None:
-                transaction = session.begin()
-                started = time.monotonic()
-            with session.begin_nested():
-                batch.append(load_article(session, doc, now=now))
+            load(doc)
             if len(batch) >= BATCH_ARTICLES or time.monotonic() - started >= BATCH_SECONDS:
                 commit()
         except SQLAlchemyError as exc:
             # Input was checked before this point, so this is the database failing
             # (disk full, locked too long, gone away): keep the articles before this one.
+            earlier = [d for d, _ in batch]
+            session.rollback()
+            transaction = None
+            batch.clear()
             try:
+                for before in earlier:
+                    load(before)
                 commit()
             except SQLAlchemyError:
                 session.rollback()
@@ -225,6 +236,10 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
         else None
     )
     engine = create_db_engine(url, writer=True)
+    # The checked articles kept for the load are thousands of objects each, none of them in a
+    # reference cycle: the collector walking them again and again cost a fifth of the run.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if progress:
             progress.start()
@@ -241,6 +256,8 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
             if progress:
                 progress.stop()
     finally:
+        if collecting:
+            gc.enable()
         engine.dispose()
 
 

@@ -91,34 +91,57 @@ class _Compiled:
     binds: dict[str, Callable[[Any], Any]]  # conversions of given values, by name
     columns: Conversions  # conversions of results, by column index
     serialised: Conversions  # the same, keeping JSON serialised (see ``serialised_json``)
+    # (name, conversion or None, default) of each positional parameter, in order
+    positional: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
 
 
 class Statement:
     """A Core statement compiled once per dialect and run on the driver's own cursor.
 
     SQLAlchemy's execution path (events, execution context, result metadata) costs more in
-    Python than SQLite takes to answer an indexed read. The statements of the busiest reads
-    are compiled once per dialect; a call converts the parameters and result columns that
-    SQLAlchemy would (SQLite's dates and JSON) and returns plain tuples, in the statement's
-    column order. It runs in the connection's current transaction, which must have begun.
+    Python than SQLite takes to answer an indexed read or write a row. The statements of the
+    busiest reads and of ingest are compiled once per dialect; a call converts the parameters
+    and result columns that SQLAlchemy would (SQLite's dates and JSON) and returns plain
+    rows, in the statement's column order. It runs in the connection's current transaction,
+    which must have begun, and fires SQLAlchemy's cursor events for their listeners.
+
+    An INSERT or UPDATE is compiled for the ``columns`` it is given values for, each bound
+    under its column's name. An INSERT given the ``key`` column it generates gives that
+    key (``inserted``): the driver's last row id on SQLite, where RETURNING costs more than
+    the insert itself, and RETURNING elsewhere.
     """
 
-    __slots__ = ("_by_dialect", "parsed", "statement")
+    __slots__ = ("_by_dialect", "columns", "key", "parsed", "statement")
 
-    def __init__(self, statement: Any, *, parsed: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        statement: Any,
+        *,
+        parsed: Sequence[str] = (),
+        columns: Sequence[str] = (),
+        key: Any = None,
+    ) -> None:
         self.statement = statement
         self.parsed = frozenset(parsed)  # JSON columns parsed even in ``serialised_json``
+        self.columns = tuple(columns)
+        self.key = key
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
+        statement = self.statement
+        if self.key is not None and dialect.name != "sqlite":
+            statement = statement.returning(self.key)
+        if self.columns:
+            compiled = statement.compile(dialect=dialect, column_keys=list(self.columns))
+        else:
+            compiled = statement.compile(dialect=dialect)
         binds: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 binds[name] = process
         columns, serialised = [], []
-        for index, column in enumerate(getattr(self.statement, "selected_columns", ())):
+        for index, column in enumerate(_result_columns(statement)):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is None:
                 continue
@@ -133,40 +156,74 @@ class Statement:
         defaults = {
             name: binds[name](value) if name in binds else value
             for name, value in compiled.construct_params(_check=False).items()
-            if value is not None
+            if value is not None and name not in self.columns  # given at each call
         }
         order = tuple(compiled.positiontup) if compiled.positional else None
+        positional = tuple((n, binds.get(n), defaults.get(n)) for n in order or ())
         found = _Compiled(
-            compiled.string, order, defaults, binds, tuple(columns), tuple(serialised)
+            compiled.string,
+            order,
+            defaults,
+            binds,
+            tuple(columns),
+            tuple(serialised),
+            positional,
         )
         self._by_dialect[dialect.name] = found
         return found
 
-    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Fetched:
-        """Every row of the statement with ``params`` bound, in ``conn``'s transaction."""
-        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+    def _bound(self, c: _Compiled, params: Mapping[str, Any] | None) -> Any:
+        if c.order is not None:
+            given = params or {}
+            bound = []
+            for name, process, default in c.positional:
+                value = given[name] if name in given else default
+                bound.append(value if process is None or value is None else process(value))
+            return bound
         values = dict(c.defaults)
         if params:
             binds = c.binds
             for name, value in params.items():
                 values[name] = binds[name](value) if name in binds else value
-        bound = [values[n] for n in c.order] if c.order is not None else values
+        return values
+
+    def _run(
+        self, conn: Connection, params: Any, many: bool = False
+    ) -> tuple[_Compiled, int, int | None, Fetched]:
+        """Run the statement; its compiled form, how many rows it changed, the row id the
+        driver gives the row an INSERT added (SQLite) and the rows it returned."""
+        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        if many:
+            bound: Any = [self._bound(c, row) for row in params]
+        else:
+            bound = self._bound(c, params)
         dbapi = conn.dialect.loaded_dbapi
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        # Listeners of SQLAlchemy's cursor events (tracing, statement counts) still see it.
         dispatch = conn.dispatch
         if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(conn, cursor, c.sql, bound, None, False)
+            dispatch.before_cursor_execute(conn, cursor, c.sql, bound, None, many)
         try:
-            cursor.execute(c.sql, bound)
-            fetched: Fetched = cursor.fetchall()  # type: ignore[assignment]
+            if many:
+                cursor.executemany(c.sql, bound)
+            else:
+                cursor.execute(c.sql, bound)
+            fetched: Fetched = []
+            if cursor.description is not None:
+                fetched = cursor.fetchall()  # type: ignore[assignment]
+            changed = int(cursor.rowcount)
+            lastrowid = getattr(cursor, "lastrowid", None)
         except dbapi.Error as exc:
-            error = DBAPIError.instance(c.sql, values, exc, dbapi.Error, dialect=conn.dialect)
+            error = DBAPIError.instance(c.sql, bound, exc, dbapi.Error, dialect=conn.dialect)
             raise error from exc
         finally:
             cursor.close()
         if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(conn, cursor, c.sql, bound, None, False)
+            dispatch.after_cursor_execute(conn, cursor, c.sql, bound, None, many)
+        return c, changed, lastrowid, fetched
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Fetched:
+        """Every row of the statement with ``params`` bound, in ``conn``'s transaction."""
+        c, _, _, fetched = self._run(conn, params)
         conversions = c.serialised if _SERIALISED_JSON.get() else c.columns
         if not conversions:
             return fetched
@@ -182,6 +239,25 @@ class Statement:
         """The first row, or None."""
         found = self.rows(conn, params)
         return found[0] if found else None
+
+    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        return self._run(conn, params)[1]
+
+    def inserted(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Insert one row; the key the database gave it."""
+        _, _, lastrowid, fetched = self._run(conn, params)
+        return int(fetched[0][0] if fetched else lastrowid)  # type: ignore[arg-type]
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once for each of ``rows`` (nothing when there are none)."""
+        if rows:
+            self._run(conn, rows, many=True)
+
+
+def _result_columns(statement: Any) -> Sequence[Any]:
+    """A select's columns, or what an INSERT or UPDATE returns."""
+    return list(getattr(statement, "exported_columns", ()))
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -1,13 +1,16 @@
 """Loading resolved fact files: idempotence, updates in place, stable ids, history."""
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
+from app.fts import FTS_TABLES
 from app.models import article_entity_t, claim_t, entity_t, event_t, history_t, mention_t
-from tests.conftest import DATA, Ingest, minimal_doc, write_doc
+from tests.conftest import DATA, SEED_FILE, Ingest, minimal_doc, write_doc
 
 
 def _rows(engine: Engine, table: Any) -> list[Any]:
@@ -172,3 +175,40 @@ def test_deleted_rows_never_give_their_keys_to_new_ones(
     ingest(write_doc(path, {**doc, "claims": []}))
     ingest(write_doc(path, doc))
     assert _rows(engine, claim_t)[0].id > first
+
+
+def _fts_ok(engine: Engine) -> None:
+    """FTS5's own check that each index holds exactly its table's rows (SQLite)."""
+    with engine.begin() as conn:
+        for table in FTS_TABLES.values():
+            conn.exec_driver_sql(
+                f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)"
+            )
+
+
+def test_the_search_index_follows_every_load(
+    backend: str, engine: Engine, ingest: Ingest, tmp_path: Path
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's index is a generated column")
+    ingest(DATA)
+    _fts_ok(engine)
+    doc = json.loads(SEED_FILE.read_text("utf-8"))
+    doc["claims"][0]["text"] += " (edited)"
+    doc["claims"].pop()
+    doc["events"][0]["summary"] += " (edited)"
+    for entity in doc["entities"][:3]:
+        entity["name"] += " (renamed)"
+        entity["aliases"] = [{"name": "Another name", "language": "en"}]
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    write_doc(changed / SEED_FILE.name, doc)
+    for name in SEED_FILE.parent.iterdir():
+        if name.suffix != ".json":
+            (changed / name.name).write_bytes(name.read_bytes())
+    ingest(changed)
+    _fts_ok(engine)
+    second = minimal_doc()
+    second["article"]["id"] = "second-article"
+    ingest(write_doc(tmp_path / "second.json", second))
+    _fts_ok(engine)

@@ -11,7 +11,7 @@ import codecs
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -479,32 +479,39 @@ class _Resolver:
         self.path = path
         self.text = text
         self.errors: list[FactFileError] = []
+        # Where each quote occurs: an article quotes the same names many times.
+        self._found: dict[str, list[int]] = {}
 
     def error(self, loc: Sequence[str | int], problem: str) -> None:
         self.errors.append(FactFileError(self.path, json_path(loc), problem))
 
-    def _occurrences(self, quote: str) -> Iterator[int]:
-        start = self.text.find(quote)
-        while start != -1:
-            yield start
-            start = self.text.find(quote, start + 1)
+    def _occurrences(self, quote: str) -> list[int]:
+        starts = self._found.get(quote)
+        if starts is None:
+            starts = self._found[quote] = []
+            find = self.text.find
+            start = find(quote)
+            while start != -1:
+                starts.append(start)
+                start = find(quote, start + 1)
+        return starts
 
     def anchor(self, value: QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
         quote, occurrence = value.quote, value.occurrence
-        starts = list(self._occurrences(quote))
+        starts = self._occurrences(quote)
+        if occurrence is None and len(starts) == 1:
+            return Anchor(starts[0], starts[0] + len(quote), quote)
         shown = orjson.dumps(quote).decode()
         if not starts:
             self.error(loc, f"quote {shown} is not in the article text")
             return None
         if occurrence is None:
-            if len(starts) > 1:
-                self.error(
-                    loc,
-                    f"quote {shown} occurs {len(starts)} times in the article text; "
-                    f'add "occurrence" (1 to {len(starts)}) to say which',
-                )
-                return None
-            occurrence = 1
+            self.error(
+                loc,
+                f"quote {shown} occurs {len(starts)} times in the article text; "
+                f'add "occurrence" (1 to {len(starts)}) to say which',
+            )
+            return None
         if occurrence > len(starts):
             times = "once" if len(starts) == 1 else f"{len(starts)} times"
             self.error(loc, f"quote {shown} occurs only {times}, not {occurrence}")

@@ -11,13 +11,27 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlmodel import Session
 
+from app import fts
+from app.db import Statement
 from app.ingest.document import (
     Anchor,
     FactFileError,
@@ -41,6 +55,7 @@ from app.models import (
     relation_t,
     subject_t,
 )
+from app.queries import id_list, in_ids
 
 KINDS = ("articles", "entities", "events", "claims")
 
@@ -88,15 +103,201 @@ def _opt(anchor: Anchor | None) -> dict[str, Any] | None:
     return None if anchor is None else anchor.as_json()
 
 
+# Statements of the load, compiled once per dialect and run on the driver's cursor (see
+# ``app.db.Statement``): an article is some twenty statements and a hundred rows, and
+# SQLAlchemy's execution path would cost more than SQLite takes to write them.
+ARTICLE_COLUMNS = (
+    "key",
+    "title",
+    "text",
+    "url",
+    "publisher",
+    "published",
+    "language",
+    "sha256",
+    "source_sha256",
+    "updated_at",
+)
+ENTITY_FIELDS = ("name", "kind", "description", "external_ids")
+EVENT_COLUMNS = (
+    "key",
+    "article_id",
+    "position",
+    "kind",
+    "summary",
+    "time_start",
+    "time_end",
+    "time_precision",
+    "time_anchor",
+    "time_note",
+    "location_id",
+    "modality",
+    "status",
+    "anchors",
+    "fingerprint",
+)
+CLAIM_COLUMNS = (
+    "key",
+    "article_id",
+    "position",
+    "text",
+    "kind",
+    "claimant_id",
+    "attribution",
+    "status",
+    "rationale",
+    "hedge",
+    "anchors",
+    "subject_ids",
+    "event_keys",
+    "fingerprint",
+    "updated_at",
+)
+EVIDENCE_COLUMNS = (
+    "claim_id",
+    "position",
+    "source",
+    "source_entity_id",
+    "stance",
+    "summary",
+    "url",
+    "anchor",
+    "date",
+)
+
+
+def _by_id(table: Table) -> Any:
+    return table.c.id == bindparam("_id")
+
+
+def _insert(table: Table, columns: Sequence[str], *, returning: bool = False) -> Statement:
+    return Statement(insert(table), columns=columns, key=table.c.id if returning else None)
+
+
+def _update(table: Table, where: Any, columns: Sequence[str]) -> Statement:
+    return Statement(update(table).where(where), columns=columns)
+
+
+_ARTICLE_FIND = Statement(
+    select(article_t.c.id, article_t.c.source_sha256).where(article_t.c.key == bindparam("key"))
+)
+_ARTICLE_INSERT = _insert(article_t, (*ARTICLE_COLUMNS, "created_at"), returning=True)
+_ARTICLE_UPDATE = _update(article_t, _by_id(article_t), ARTICLE_COLUMNS)
+_REVISION_BUMP = Statement(
+    update(data_revision_t)
+    .where(data_revision_t.c.id == 1)
+    .values(revision=data_revision_t.c.revision + 1, changed_at=bindparam("now"))
+)
+_REVISION_INSERT = _insert(data_revision_t, ("id", "revision", "changed_at"))
+
+_LINKS_FIND = Statement(
+    select(
+        article_entity_t.c.entity_id, article_entity_t.c.fingerprint, article_entity_t.c.position
+    ).where(article_entity_t.c.article_id == bindparam("article"))
+)
+_ENTITY_INSERT = _insert(
+    entity_t, ("key", "created_at", "updated_at", *ENTITY_FIELDS), returning=True
+)
+_ENTITY_UPDATE = _update(entity_t, _by_id(entity_t), ("updated_at", *ENTITY_FIELDS))
+_LINK_WHERE = and_(
+    article_entity_t.c.article_id == bindparam("_article"),
+    article_entity_t.c.entity_id == bindparam("_entity"),
+)
+_LINK_POSITION = _update(article_entity_t, _LINK_WHERE, ("position",))
+_LINK_UPDATE = _update(article_entity_t, _LINK_WHERE, ("fingerprint", "position"))
+_ALIAS_INSERT = _insert(alias_t, ("entity_id", "article_id", "name", "language"))
+_MENTION_INSERT = _insert(mention_t, ("article_id", "entity_id", "start", "end", "exact"))
+_LINK_INSERT = _insert(article_entity_t, ("article_id", "entity_id", "fingerprint", "position"))
+
+_RELATION_DELETE = Statement(delete(relation_t).where(relation_t.c.article_id == bindparam("a")))
+_RELATION_INSERT = _insert(
+    relation_t, ("article_id", "position", "subject_id", "predicate", "object_id", "anchors")
+)
+
+_EVENT_INSERT = _insert(event_t, EVENT_COLUMNS, returning=True)
+_EVENT_UPDATE = _update(event_t, _by_id(event_t), EVENT_COLUMNS)
+_PARTICIPANT_DELETE = Statement(
+    delete(participant_t).where(participant_t.c.event_id == bindparam("event"))
+)
+_PARTICIPANT_INSERT = _insert(participant_t, ("event_id", "entity_id", "role", "position"))
+
+_CLAIM_INSERT = _insert(claim_t, (*CLAIM_COLUMNS, "created_at"), returning=True)
+_CLAIM_UPDATE = _update(claim_t, _by_id(claim_t), CLAIM_COLUMNS)
+_CLAIM_LINK_DELETES = tuple(
+    Statement(delete(table).where(table.c.claim_id == bindparam("claim")))
+    for table in (subject_t, claim_event_t, evidence_t)
+)
+_SUBJECT_INSERT = _insert(subject_t, ("claim_id", "entity_id", "position"))
+_CLAIM_EVENT_INSERT = _insert(claim_event_t, ("claim_id", "event_id", "position"))
+_EVIDENCE_INSERT = _insert(evidence_t, EVIDENCE_COLUMNS)
+_HISTORY_INSERT = _insert(history_t, ("claim_key", "status", "rationale", "recorded_at"))
+
+
+@cache
+def _existing_statement(table: Table) -> Statement:
+    columns = [table.c.id, table.c.key, table.c.fingerprint, table.c.position]
+    if table is claim_t:
+        columns.append(table.c.status)
+    return Statement(select(*columns).where(table.c.article_id == bindparam("article")))
+
+
+@cache
+def _position_update(table: Table) -> Statement:
+    return _update(table, _by_id(table), ("position",))
+
+
+@cache
+def _delete_by_ids(table: Table, dialect: str) -> Statement:
+    return Statement(delete(table).where(in_ids(table.c.id, dialect)))
+
+
+@cache
+def _entity_statements(dialect: str) -> dict[str, Statement]:
+    """The load's statements that take a list of keys or ids (see ``app.queries.in_ids``)."""
+    entities = in_ids(article_entity_t.c.entity_id, dialect, name="entities")
+    still_declared = select(article_entity_t.c.entity_id).where(entities)
+    last = (
+        select(func.max(history_t.c.id))
+        .where(in_ids(history_t.c.claim_key, dialect, String, name="keys"))
+        .group_by(history_t.c.claim_key)
+    )
+
+    def of_article(table: Table) -> Statement:
+        return Statement(
+            delete(table).where(
+                table.c.article_id == bindparam("article"),
+                in_ids(table.c.entity_id, dialect, name="entities"),
+            )
+        )
+
+    return {
+        "find": Statement(
+            select(entity_t.c.id, entity_t.c.key, *(entity_t.c[f] for f in ENTITY_FIELDS)).where(
+                in_ids(entity_t.c.key, dialect, String, name="keys")
+            )
+        ),
+        "aliases": of_article(alias_t),
+        "mentions": of_article(mention_t),
+        "links": of_article(article_entity_t),
+        "unused": Statement(
+            delete(entity_t).where(
+                in_ids(entity_t.c.id, dialect, name="entities"),
+                entity_t.c.id.not_in(still_declared),
+            )
+        ),
+        "last_statuses": Statement(
+            select(history_t.c.claim_key, history_t.c.status).where(history_t.c.id.in_(last))
+        ),
+    }
+
+
 def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) -> LoadResult:
     """Insert or update one article and its facts. The caller owns the transaction."""
     conn = session.connection()
     result = LoadResult()
     key = doc.article.id
-    row = conn.execute(
-        select(article_t.c.id, article_t.c.source_sha256).where(article_t.c.key == key)
-    ).first()
-    if row is not None and row.source_sha256 == doc.source_sha256:
+    row = _ARTICLE_FIND.first(conn, {"key": key})
+    if row is not None and row[1] == doc.source_sha256:
         result.add("articles", "unchanged")
         result.add("entities", "unchanged", len(doc.entities))
         result.add("events", "unchanged", len(doc.events))
@@ -116,13 +317,12 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
         "updated_at": now,
     }
     if row is None:
-        article_id = conn.execute(
-            insert(article_t).values(created_at=now, **values).returning(article_t.c.id)
-        ).scalar_one()
+        article_id = _ARTICLE_INSERT.inserted(conn, {"created_at": now, **values})
+        fts.index_new_rows(conn, "article", [article_id])
         result.add("articles", "added")
     else:
-        article_id = row.id
-        conn.execute(update(article_t).where(article_t.c.id == article_id).values(**values))
+        article_id = row[0]
+        _ARTICLE_UPDATE.execute(conn, {"_id": article_id, **values})
         result.add("articles", "updated")
 
     entity_ids, undeclared = _load_entities(conn, article_id, doc, now, result)
@@ -139,93 +339,57 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
 
 def bump_revision(conn: Connection, now: dt.datetime) -> None:
     """Count one more change of the data, in the caller's transaction (for HTTP validators)."""
-    bumped = conn.execute(
-        update(data_revision_t)
-        .where(data_revision_t.c.id == 1)
-        .values(revision=data_revision_t.c.revision + 1, changed_at=now)
-    )
-    if bumped.rowcount == 0:
+    if _REVISION_BUMP.execute(conn, {"now": now}) == 0:
         # The row is created by the migration; recreate it if it was removed.
-        conn.execute(insert(data_revision_t).values(id=1, revision=1, changed_at=now))
-
-
-_INSERT_ENTITY = insert(entity_t).returning(entity_t.c.id)
+        _REVISION_INSERT.execute(conn, {"id": 1, "revision": 1, "changed_at": now})
 
 
 def _load_entities(
     conn: Connection, article_id: int, doc: ResolvedArticle, now: dt.datetime, result: LoadResult
 ) -> tuple[dict[str, int], set[int]]:
     """Upsert the declared entities; return their ids, and the ids no longer declared here."""
+    statements = _entity_statements(conn.dialect.name)
     keys = [e.source.id for e in doc.entities]
+    # key -> (id, name, kind, description, external_ids)
     existing = {
-        r.key: r
-        for r in conn.execute(
-            select(
-                entity_t.c.id,
-                entity_t.c.key,
-                entity_t.c.name,
-                entity_t.c.kind,
-                entity_t.c.description,
-                entity_t.c.external_ids,
-            ).where(entity_t.c.key.in_(keys))
-        )
+        r[1]: (r[0], *r[2:]) for r in statements["find"].rows(conn, id_list(conn, keys, "keys"))
     }
-    links = {
-        r.entity_id: r
-        for r in conn.execute(
-            select(
-                article_entity_t.c.entity_id,
-                article_entity_t.c.fingerprint,
-                article_entity_t.c.position,
-            ).where(article_entity_t.c.article_id == article_id)
-        )
-    }
+    # entity id -> (fingerprint, position)
+    links = {r[0]: (r[1], r[2]) for r in _LINKS_FIND.rows(conn, {"article": article_id})}
     ids: dict[str, int] = {}
     # Rows are gathered and written with one statement per table, not one per entity.
     stale: list[int] = []  # entities whose aliases and mentions here are replaced
     alias_rows: list[dict[str, Any]] = []
     mention_rows: list[dict[str, Any]] = []
     link_rows: list[dict[str, Any]] = []
+    added: list[int] = []
     for position, resolved in enumerate(doc.entities):
         e = resolved.source
-        fields = {
-            "name": e.name,
-            "kind": e.kind.value,
-            "description": e.description,
-            "external_ids": dict(e.external_ids) or None,
-        }
+        fields = (e.name, e.kind.value, e.description, dict(e.external_ids) or None)
         fingerprint = _fingerprint(e, resolved.mentions)
         old = existing.get(e.id)
-        link = links.get(old.id) if old is not None else None
+        link = links.get(old[0]) if old is not None else None
         # This article's aliases and mentions of the entity are as they were.
-        same_here = link is not None and link.fingerprint == fingerprint
+        same_here = link is not None and link[0] == fingerprint
+        named = dict(zip(ENTITY_FIELDS, fields, strict=True))
         if old is None:
-            entity_id = conn.execute(
-                _INSERT_ENTITY, {"key": e.id, "created_at": now, "updated_at": now, **fields}
-            ).scalar_one()
+            entity_id = _ENTITY_INSERT.inserted(
+                conn, {"key": e.id, "created_at": now, "updated_at": now, **named}
+            )
+            added.append(entity_id)
             outcome = "added"
         else:
-            entity_id = old.id
-            same = all(getattr(old, k) == v for k, v in fields.items())
+            entity_id = old[0]
+            same = tuple(old[1:]) == fields
             if not same:
-                conn.execute(
-                    update(entity_t)
-                    .where(entity_t.c.id == entity_id)
-                    .values(updated_at=now, **fields)
-                )
+                _ENTITY_UPDATE.execute(conn, {"_id": entity_id, "updated_at": now, **named})
             outcome = "unchanged" if same and same_here else "updated"
         ids[e.id] = entity_id
         result.add("entities", outcome)
+        where = {"_article": article_id, "_entity": entity_id}
         if link is not None and same_here:
-            if link.position != position:
-                conn.execute(
-                    update(article_entity_t)
-                    .where(
-                        article_entity_t.c.article_id == article_id,
-                        article_entity_t.c.entity_id == entity_id,
-                    )
-                    .values(position=position)
-                )
+            if link[1] != position:
+                _LINK_POSITION.execute(conn, {**where, "position": position})
             continue
         # This article's aliases and mentions of the entity are replaced together.
         aliases = list({(a.name, a.language): a for a in e.aliases})
@@ -237,31 +401,27 @@ def _load_entities(
             {"article_id": article_id, "entity_id": entity_id, **a.as_json()}
             for a in resolved.mentions
         ]
-        values = {"fingerprint": fingerprint, "position": position}
         if link is not None:
             stale.append(entity_id)
-            conn.execute(
-                update(article_entity_t)
-                .where(
-                    article_entity_t.c.article_id == article_id,
-                    article_entity_t.c.entity_id == entity_id,
-                )
-                .values(**values)
-            )
+            _LINK_UPDATE.execute(conn, {**where, "fingerprint": fingerprint, "position": position})
         else:
-            link_rows.append({"article_id": article_id, "entity_id": entity_id, **values})
-    if stale:
-        for table in (alias_t, mention_t):
-            conn.execute(
-                delete(table).where(table.c.article_id == article_id, table.c.entity_id.in_(stale))
+            link_rows.append(
+                {
+                    "article_id": article_id,
+                    "entity_id": entity_id,
+                    "fingerprint": fingerprint,
+                    "position": position,
+                }
             )
-    for table, rows in (
-        (alias_t, alias_rows),
-        (mention_t, mention_rows),
-        (article_entity_t, link_rows),
-    ):
-        if rows:
-            conn.execute(insert(table), rows)
+    if stale:
+        params = {"article": article_id, **id_list(conn, stale, "entities")}
+        statements["aliases"].execute(conn, params)
+        statements["mentions"].execute(conn, params)
+    fts.index_new_rows(conn, "entity", added)
+    _ALIAS_INSERT.executemany(conn, alias_rows)
+    fts.index_new_aliases(conn, article_id, sorted({r["entity_id"] for r in alias_rows}))
+    _MENTION_INSERT.executemany(conn, mention_rows)
+    _LINK_INSERT.executemany(conn, link_rows)
 
     gone = set(links) - set(ids.values())
     result.add("entities", "removed", len(gone))
@@ -270,56 +430,44 @@ def _load_entities(
 
 def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) -> None:
     """Drop this article's declarations of the entities, and the entities no article declares."""
-    for table in (alias_t, mention_t, article_entity_t):
-        conn.execute(
-            delete(table).where(
-                table.c.article_id == article_id,
-                table.c.entity_id.in_(entity_ids),
-            )
-        )
-    still_declared = select(article_entity_t.c.entity_id).where(
-        article_entity_t.c.entity_id.in_(entity_ids)
-    )
-    conn.execute(
-        delete(entity_t).where(
-            entity_t.c.id.in_(entity_ids),
-            entity_t.c.id.not_in(still_declared),
-        )
-    )
+    statements = _entity_statements(conn.dialect.name)
+    params = {"article": article_id, **id_list(conn, sorted(entity_ids), "entities")}
+    for name in ("aliases", "mentions", "links"):
+        statements[name].execute(conn, params)
+    statements["unused"].execute(conn, id_list(conn, sorted(entity_ids), "entities"))
 
 
 def _load_relations(
     conn: Connection, article_id: int, doc: ResolvedArticle, entity_ids: dict[str, int]
 ) -> None:
-    conn.execute(delete(relation_t).where(relation_t.c.article_id == article_id))
-    if doc.relations:
-        conn.execute(
-            insert(relation_t),
-            [
-                {
-                    "article_id": article_id,
-                    "position": i,
-                    "subject_id": entity_ids[r.source.subject],
-                    "predicate": r.source.predicate.value,
-                    "object_id": entity_ids[r.source.object],
-                    "anchors": _anchors(r.anchors),
-                }
-                for i, r in enumerate(doc.relations)
-            ],
-        )
-
-
-def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, Any]:
-    rows = conn.execute(
-        select(
-            table.c.id,
-            table.c.key,
-            table.c.fingerprint,
-            table.c.position,
-            *([table.c.status] if table is claim_t else []),
-        ).where(table.c.article_id == article_id)
+    _RELATION_DELETE.execute(conn, {"a": article_id})
+    _RELATION_INSERT.executemany(
+        conn,
+        [
+            {
+                "article_id": article_id,
+                "position": i,
+                "subject_id": entity_ids[r.source.subject],
+                "predicate": r.source.predicate.value,
+                "object_id": entity_ids[r.source.object],
+                "anchors": _anchors(r.anchors),
+            }
+            for i, r in enumerate(doc.relations)
+        ],
     )
-    return {r.key: r for r in rows}
+
+
+class _Existing(NamedTuple):
+    id: int
+    key: str
+    fingerprint: str
+    position: int
+    status: str | None = None
+
+
+def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, _Existing]:
+    rows = _existing_statement(table).rows(conn, {"article": article_id})
+    return {r[1]: _Existing(*r) for r in rows}
 
 
 def _load_events(
@@ -333,7 +481,7 @@ def _load_events(
     existing = _existing(conn, event_t, article_id)
     ids: dict[str, int] = {}
     participants: list[dict[str, Any]] = []
-    added: list[tuple[ResolvedEvent, dict[str, Any]]] = []  # inserted together, below
+    added: list[int] = []
     for position, resolved in enumerate(events):
         ev = resolved.source
         key = f"{article_key}.{ev.id}"
@@ -363,22 +511,18 @@ def _load_events(
             "fingerprint": fingerprint,
         }
         if old is None:
-            added.append((resolved, values))
+            event_id = _EVENT_INSERT.inserted(conn, values)
+            added.append(event_id)
             result.add("events", "added")
-            continue
-        event_id = old.id
-        conn.execute(update(event_t).where(event_t.c.id == event_id).values(**values))
-        conn.execute(delete(participant_t).where(participant_t.c.event_id == event_id))
-        result.add("events", "updated")
-        ids[resolved.source.id] = event_id
+        else:
+            event_id = old.id
+            _EVENT_UPDATE.execute(conn, {"_id": event_id, **values})
+            _PARTICIPANT_DELETE.execute(conn, {"event": event_id})
+            result.add("events", "updated")
+        ids[ev.id] = event_id
         participants += _participant_rows(event_id, resolved, entity_ids)
-    for (resolved, _), event_id in zip(
-        added, _insert_returning_ids(conn, event_t, added), strict=True
-    ):
-        ids[resolved.source.id] = event_id
-        participants += _participant_rows(event_id, resolved, entity_ids)
-    if participants:
-        conn.execute(insert(participant_t), participants)
+    fts.index_new_rows(conn, "event", added)
+    _PARTICIPANT_INSERT.executemany(conn, participants)
     _remove_missing(
         conn, event_t, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result
     )
@@ -394,34 +538,23 @@ def _participant_rows(
     ]
 
 
-def _insert_returning_ids(
-    conn: Connection, table: Table, added: Sequence[tuple[Any, dict[str, Any]]]
-) -> list[int]:
-    """Insert the rows of ``added`` (pairs of a fact and its row) in one statement; their ids,
-    in the same order."""
-    if not added:
-        return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(conn.execute(stmt, [values for _, values in added]).scalars())
-
-
-def _keep_position(conn: Connection, table: Table, old: Any, position: int) -> None:
+def _keep_position(conn: Connection, table: Table, old: _Existing, position: int) -> None:
     """An unchanged fact that only moved within its file keeps its row; its position follows."""
     if old.position != position:
-        conn.execute(update(table).where(table.c.id == old.id).values(position=position))
+        _position_update(table).execute(conn, {"_id": old.id, "position": position})
 
 
 def _remove_missing(
     conn: Connection,
     table: Table,
-    existing: dict[str, Any],
+    existing: dict[str, _Existing],
     keep: set[str],
     kind: str,
     result: LoadResult,
 ) -> None:
     gone = [r.id for k, r in existing.items() if k not in keep]
     if gone:
-        conn.execute(delete(table).where(table.c.id.in_(gone)))
+        _delete_by_ids(table, conn.dialect.name).execute(conn, id_list(conn, gone))
         result.add(kind, "removed", len(gone))
 
 
@@ -440,8 +573,10 @@ def _load_claims(
     last_status = _last_statuses(conn, [k for k in keys if k not in existing])
     # Rows are gathered and written with one statement per table, not one per claim.
     history: list[dict[str, Any]] = []
-    links: dict[Table, list[dict[str, Any]]] = {subject_t: [], claim_event_t: [], evidence_t: []}
-    added: list[tuple[ResolvedClaim, dict[str, Any]]] = []  # inserted together, below
+    subjects: list[dict[str, Any]] = []
+    related: list[dict[str, Any]] = []
+    evidence: list[dict[str, Any]] = []
+    added: list[int] = []
     for position, resolved in enumerate(claims):
         c = resolved.source
         key = keys[position]
@@ -475,71 +610,24 @@ def _load_claims(
             "updated_at": now,
         }
         if old is None:
-            added.append((resolved, {"created_at": now, **values}))
+            claim_id = _CLAIM_INSERT.inserted(conn, {"created_at": now, **values})
+            added.append(claim_id)
             result.add("claims", "added")
         else:
             claim_id = old.id
-            conn.execute(update(claim_t).where(claim_t.c.id == claim_id).values(**values))
-            for table in (subject_t, claim_event_t, evidence_t):
-                conn.execute(delete(table).where(table.c.claim_id == claim_id))
+            _CLAIM_UPDATE.execute(conn, {"_id": claim_id, **values})
+            for statement in _CLAIM_LINK_DELETES:
+                statement.execute(conn, {"claim": claim_id})
             result.add("claims", "updated")
-            for table, rows in _claim_link_rows(claim_id, resolved, entity_ids, event_ids).items():
-                links[table] += rows
-        previous = old.status if old is not None else last_status.get(key)
-        if previous != c.status.value:
-            history.append(
-                {
-                    "claim_key": key,
-                    "status": c.status.value,
-                    "rationale": c.rationale,
-                    "recorded_at": now,
-                }
-            )
-    for (resolved, _), claim_id in zip(
-        added, _insert_returning_ids(conn, claim_t, added), strict=True
-    ):
-        for table, rows in _claim_link_rows(claim_id, resolved, entity_ids, event_ids).items():
-            links[table] += rows
-    for table, rows in ((history_t, history), *links.items()):
-        if rows:
-            conn.execute(insert(table), rows)
-    _remove_missing(
-        conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
-    )
-
-
-def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, str]:
-    """The last recorded status of each claim id, which outlives the claim's row."""
-    if not claim_keys:
-        return {}
-    last = (
-        select(func.max(history_t.c.id))
-        .where(history_t.c.claim_key.in_(claim_keys))
-        .group_by(history_t.c.claim_key)
-    )
-    rows = conn.execute(
-        select(history_t.c.claim_key, history_t.c.status).where(history_t.c.id.in_(last))
-    )
-    return {r.claim_key: r.status for r in rows}
-
-
-def _claim_link_rows(
-    claim_id: int,
-    resolved: ResolvedClaim,
-    entity_ids: dict[str, int],
-    event_ids: dict[str, int],
-) -> dict[Table, list[dict[str, Any]]]:
-    c = resolved.source
-    return {
-        subject_t: [
+        subjects += [
             {"claim_id": claim_id, "entity_id": entity_ids[s], "position": i}
             for i, s in enumerate(c.subjects)
-        ],
-        claim_event_t: [
+        ]
+        related += [
             {"claim_id": claim_id, "event_id": event_ids[e], "position": i}
             for i, e in enumerate(c.events)
-        ],
-        evidence_t: [
+        ]
+        evidence += [
             {
                 "claim_id": claim_id,
                 "position": i,
@@ -554,8 +642,33 @@ def _claim_link_rows(
                 "date": ev.source.date,
             }
             for i, ev in enumerate(resolved.evidence)
-        ],
-    }
+        ]
+        previous = old.status if old is not None else last_status.get(key)
+        if previous != c.status.value:
+            history.append(
+                {
+                    "claim_key": key,
+                    "status": c.status.value,
+                    "rationale": c.rationale,
+                    "recorded_at": now,
+                }
+            )
+    fts.index_new_rows(conn, "claim", added)
+    _HISTORY_INSERT.executemany(conn, history)
+    _SUBJECT_INSERT.executemany(conn, subjects)
+    _CLAIM_EVENT_INSERT.executemany(conn, related)
+    _EVIDENCE_INSERT.executemany(conn, evidence)
+    _remove_missing(
+        conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
+    )
+
+
+def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, str]:
+    """The last recorded status of each claim id, which outlives the claim's row."""
+    if not claim_keys:
+        return {}
+    statement = _entity_statements(conn.dialect.name)["last_statuses"]
+    return {r[0]: r[1] for r in statement.rows(conn, id_list(conn, claim_keys, "keys"))}
 
 
 @dataclass(frozen=True)
