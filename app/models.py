@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -189,6 +190,14 @@ def _json(*, nullable: bool = True) -> Any:
 # Keys are never reused after a delete (SQLite's AUTOINCREMENT, a sequence on
 # PostgreSQL): keyset cursors and caches stay valid across re-ingests.
 NO_REUSE = {"sqlite_autoincrement": True}
+# Tables of links and of small rows that are found by their primary key: on SQLite the
+# table is that key's index (no row id and no second copy of the key).
+CLUSTERED = {"sqlite_with_rowid": False}
+
+
+def _fingerprint() -> Any:
+    """A fact's fingerprint: the first 64 bits of a digest of its input (see ingest)."""
+    return Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class Article(SQLModel, table=True):
@@ -227,7 +236,7 @@ class ArticleEntity(SQLModel, table=True):
     """Which article's fact file declares which entity (an entity may be shared)."""
 
     __tablename__ = "article_entity"
-    __table_args__ = (Index(None, "entity_id", "article_id"),)
+    __table_args__ = (Index(None, "entity_id", "article_id"), CLUSTERED)
 
     article_id: int = Field(
         sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
@@ -236,7 +245,7 @@ class ArticleEntity(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
     )
     position: int
-    fingerprint: str = Field(max_length=64)
+    fingerprint: int = _fingerprint()
 
 
 class EntityAlias(SQLModel, table=True):
@@ -257,16 +266,20 @@ class Mention(SQLModel, table=True):
 
     __tablename__ = "mention"
     __table_args__ = (
-        # One row per place an article names an entity; also the key mentions page by.
-        Index(None, "entity_id", "article_id", "start", "end", unique=True),
-        Index(None, "article_id", "start"),
+        # An entity's mentions, in the order they are paged by.
+        Index(None, "entity_id", "article_id", "start", "end"),
+        CLUSTERED,
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    article_id: int = _fk("article.id")
-    entity_id: int = _fk("entity.id")
-    start: int
-    end: int
+    # One row per place an article names an entity, in the order of the article's text.
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    )
+    start: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    end: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
     exact: str
 
 
@@ -311,12 +324,12 @@ class Event(SQLModel, table=True):
     modality: str = Field(max_length=40)
     status: str = Field(max_length=40)
     anchors: list[dict[str, Any]] = _json(nullable=False)
-    fingerprint: str = Field(max_length=64)
+    fingerprint: int = _fingerprint()
 
 
 class EventParticipant(SQLModel, table=True):
     __tablename__ = "event_participant"
-    __table_args__ = (Index(None, "entity_id", "event_id"),)
+    __table_args__ = (Index(None, "entity_id", "event_id"), CLUSTERED)
 
     event_id: int = Field(
         sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
@@ -355,14 +368,12 @@ class Claim(SQLModel, table=True):
     # ``claim_event`` hold the same links for the other direction.
     subject_ids: list[int] | None = _json()
     event_keys: list[str] | None = _json()
-    fingerprint: str = Field(max_length=64)
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    fingerprint: int = _fingerprint()
 
 
 class ClaimSubject(SQLModel, table=True):
     __tablename__ = "claim_subject"
-    __table_args__ = (Index(None, "entity_id", "claim_id"),)
+    __table_args__ = (Index(None, "entity_id", "claim_id"), CLUSTERED)
 
     claim_id: int = Field(
         sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
@@ -375,7 +386,7 @@ class ClaimSubject(SQLModel, table=True):
 
 class ClaimEvent(SQLModel, table=True):
     __tablename__ = "claim_event"
-    __table_args__ = (Index(None, "event_id", "claim_id"),)
+    __table_args__ = (Index(None, "event_id", "claim_id"), CLUSTERED)
 
     claim_id: int = Field(
         sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
@@ -406,14 +417,15 @@ class ClaimStatusChange(SQLModel, table=True):
     """Append-only history of a claim's verification status.
 
     Keyed by the claim's public id, not its row, so the history outlives the row: a
-    claim dropped from its fact file and added back continues its history.
+    claim dropped from its fact file and added back continues its history. ``seq``
+    numbers a claim's changes from 1, in the order they were recorded.
     """
 
     __tablename__ = "claim_status_change"
-    __table_args__ = (Index(None, "claim_key", "id"), NO_REUSE)
+    __table_args__ = CLUSTERED
 
-    id: int | None = Field(default=None, primary_key=True)
-    claim_key: str = Field(max_length=400)
+    claim_key: str = Field(primary_key=True, max_length=400)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime

@@ -509,7 +509,6 @@ def list_mentions(conn: Connection, entity_id: int, *, after: Key | None, limit:
     """Every mention of an entity, by article and position."""
     stmt = (
         select(
-            mention_t.c.id.label("_key"),
             article_t.c.key.label("article"),
             mention_t.c.start,
             mention_t.c.end,
@@ -1130,7 +1129,7 @@ def _claim_history(dialect: str) -> Statement:
             history_t.c.recorded_at,
         )
         .where(in_ids(history_t.c.claim_key, dialect, String))
-        .order_by(history_t.c.id)
+        .order_by(history_t.c.claim_key, history_t.c.seq)
     )
 
 

@@ -5,11 +5,13 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from app.db import alembic_config, create_db_engine, schema_revision, upgrade
 from app.fts import include_name, include_object
 from app.models import metadata
+from tests.conftest import SEED_ARTICLE
 
 
 def test_head_matches_the_models_and_downgrades_to_nothing(db_url: str) -> None:
@@ -62,3 +64,20 @@ def test_in_memory_sqlite_uris_get_an_engine(tmp_path: Path) -> None:
                 assert conn.exec_driver_sql("SELECT 1").scalar() == 1
         finally:
             engine.dispose()
+
+
+def test_going_down_and_up_again_keeps_the_data(client: TestClient, db_url: str) -> None:
+    """The migrations of this release move the data of a loaded database both ways."""
+    urls = [
+        "/claims?limit=500",
+        f"/claims/{SEED_ARTICLE}.rosatom-head-seeks-meeting",
+        "/entities/kazakhstan/mentions?limit=500",
+        f"/articles/{SEED_ARTICLE}/entities?limit=500",
+        "/events?limit=500",
+        "/search?q=referendum",
+    ]
+    before = {url: client.get(url).json() for url in urls}
+    command.downgrade(alembic_config(db_url), "e9f3a4b5c6d7")
+    upgrade(db_url)
+    for url in urls:
+        assert client.get(url).json() == before[url], url

@@ -81,8 +81,10 @@ class LoadResult:
         return any(o in ("added", "updated", "removed") for _, o in self.counts)
 
 
-def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(orjson.dumps(parts, default=_plain)).hexdigest()
+def _fingerprint(*parts: Any) -> int:
+    """The first 64 bits of a digest of a fact's input, as a signed integer (a BIGINT)."""
+    digest = hashlib.sha256(orjson.dumps(parts, default=_plain)).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _plain(value: Any) -> Any:
@@ -151,7 +153,6 @@ CLAIM_COLUMNS = (
     "subject_ids",
     "event_keys",
     "fingerprint",
-    "updated_at",
 )
 EVIDENCE_COLUMNS = (
     "claim_id",
@@ -221,7 +222,7 @@ _PARTICIPANT_DELETE = Statement(
 )
 _PARTICIPANT_INSERT = _insert(participant_t, ("event_id", "entity_id", "role", "position"))
 
-_CLAIM_INSERT = _insert(claim_t, (*CLAIM_COLUMNS, "created_at"), returning=True)
+_CLAIM_INSERT = _insert(claim_t, CLAIM_COLUMNS, returning=True)
 _CLAIM_UPDATE = _update(claim_t, _by_id(claim_t), CLAIM_COLUMNS)
 _CLAIM_LINK_DELETES = tuple(
     Statement(delete(table).where(table.c.claim_id == bindparam("claim")))
@@ -230,7 +231,7 @@ _CLAIM_LINK_DELETES = tuple(
 _SUBJECT_INSERT = _insert(subject_t, ("claim_id", "entity_id", "position"))
 _CLAIM_EVENT_INSERT = _insert(claim_event_t, ("claim_id", "event_id", "position"))
 _EVIDENCE_INSERT = _insert(evidence_t, EVIDENCE_COLUMNS)
-_HISTORY_INSERT = _insert(history_t, ("claim_key", "status", "rationale", "recorded_at"))
+_HISTORY_INSERT = _insert(history_t, ("claim_key", "seq", "status", "rationale", "recorded_at"))
 
 
 @cache
@@ -256,11 +257,6 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
     """The load's statements that take a list of keys or ids (see ``app.queries.in_ids``)."""
     entities = in_ids(article_entity_t.c.entity_id, dialect, name="entities")
     still_declared = select(article_entity_t.c.entity_id).where(entities)
-    last = (
-        select(func.max(history_t.c.id))
-        .where(in_ids(history_t.c.claim_key, dialect, String, name="keys"))
-        .group_by(history_t.c.claim_key)
-    )
 
     def of_article(table: Table) -> Statement:
         return Statement(
@@ -285,8 +281,10 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
                 entity_t.c.id.not_in(still_declared),
             )
         ),
-        "last_statuses": Statement(
-            select(history_t.c.claim_key, history_t.c.status).where(history_t.c.id.in_(last))
+        "histories": Statement(
+            select(history_t.c.claim_key, history_t.c.seq, history_t.c.status)
+            .where(in_ids(history_t.c.claim_key, dialect, String, name="keys"))
+            .order_by(history_t.c.claim_key, history_t.c.seq)
         ),
     }
 
@@ -460,7 +458,7 @@ def _load_relations(
 class _Existing(NamedTuple):
     id: int
     key: str
-    fingerprint: str
+    fingerprint: int
     position: int
     status: str | None = None
 
@@ -570,7 +568,7 @@ def _load_claims(
 ) -> None:
     existing = _existing(conn, claim_t, article_id)
     keys = [f"{article_key}.{c.source.id}" for c in claims]
-    last_status = _last_statuses(conn, [k for k in keys if k not in existing])
+    last = _last_statuses(conn, keys)
     # Rows are gathered and written with one statement per table, not one per claim.
     history: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
@@ -607,10 +605,9 @@ def _load_claims(
             "subject_ids": [entity_ids[s] for s in c.subjects] or None,
             "event_keys": [f"{article_key}.{e}" for e in c.events] or None,
             "fingerprint": fingerprint,
-            "updated_at": now,
         }
         if old is None:
-            claim_id = _CLAIM_INSERT.inserted(conn, {"created_at": now, **values})
+            claim_id = _CLAIM_INSERT.inserted(conn, values)
             added.append(claim_id)
             result.add("claims", "added")
         else:
@@ -643,11 +640,13 @@ def _load_claims(
             }
             for i, ev in enumerate(resolved.evidence)
         ]
-        previous = old.status if old is not None else last_status.get(key)
+        seq, recorded = last.get(key, (0, None))
+        previous = old.status if old is not None else recorded
         if previous != c.status.value:
             history.append(
                 {
                     "claim_key": key,
+                    "seq": seq + 1,
                     "status": c.status.value,
                     "rationale": c.rationale,
                     "recorded_at": now,
@@ -663,12 +662,14 @@ def _load_claims(
     )
 
 
-def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, str]:
-    """The last recorded status of each claim id, which outlives the claim's row."""
+def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The number and status of each claim id's last recorded change (which outlive the
+    claim's row)."""
     if not claim_keys:
         return {}
-    statement = _entity_statements(conn.dialect.name)["last_statuses"]
-    return {r[0]: r[1] for r in statement.rows(conn, id_list(conn, claim_keys, "keys"))}
+    statement = _entity_statements(conn.dialect.name)["histories"]
+    # In order: each claim's last change comes last.
+    return {r[0]: (r[1], r[2]) for r in statement.rows(conn, id_list(conn, claim_keys, "keys"))}
 
 
 @dataclass(frozen=True)
