@@ -5,7 +5,8 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +93,11 @@ BATCH_SECONDS = 1.0
 # Checked articles kept in memory for the load; a larger run reads the rest again, so that
 # memory stays bounded (a resolved article takes about 100 KB) whatever the run's size.
 KEEP_CHECKED = 1000
+# A run that reads its files again anyway (more than KEEP_CHECKED of them) checks them in
+# this many processes at once (handing a resolved article back costs more than reading it
+# again), when it has at least PARALLEL_FILES files.
+CHECK_PROCESSES = min(4, os.cpu_count() or 1)
+PARALLEL_FILES = 500
 
 
 def _read(path: Path) -> ResolvedArticle:
@@ -101,26 +107,53 @@ def _read(path: Path) -> ResolvedArticle:
         raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
 
 
+def _declarations(path: Path) -> Declarations | str:
+    """Check one file (in a worker process): what the checks across files need, or the
+    message of what is wrong with it."""
+    try:
+        return Declarations.of(read_fact_file(path))
+    except FactFileErrors as exc:
+        return "\n".join(f"Error: {e}" for e in exc.errors)
+
+
+def _checked(files: Sequence[Path]) -> Iterator[tuple[Declarations, ResolvedArticle | None]]:
+    """Each file's declarations, in order, with its resolved article when it was read here."""
+    if len(files) <= KEEP_CHECKED or len(files) < PARALLEL_FILES or CHECK_PROCESSES < 2:
+        for path in files:
+            doc = _read(path)
+            yield Declarations.of(doc), doc
+        return
+    with ProcessPoolExecutor(CHECK_PROCESSES) as pool:
+        try:
+            for found in pool.map(_declarations, files, chunksize=32):
+                if isinstance(found, str):
+                    raise IngestError(found)
+                yield found, None
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
 def read_all(
     files: Sequence[Path], progress: Progress | None = None
 ) -> tuple[list[Declarations], dict[Path, ResolvedArticle]]:
     """Read and resolve every file before anything is written; raise IngestError on any problem.
 
     Returns what the checks across files need of each, and the first ``KEEP_CHECKED``
-    resolved articles (the load reads the others again).
+    resolved articles (the load reads the others again). A run too large to keep them
+    all is checked in several processes.
     """
     declarations: list[Declarations] = []
     kept: dict[Path, ResolvedArticle] = {}
     seen: dict[str, Path] = {}
     task = progress.add_task("Checking", total=len(files)) if progress else None
-    for path in files:
-        doc = _read(path)
-        if doc.article.id in seen:
-            problem = f"article {doc.article.id!r} is also in {seen[doc.article.id]}"
+    for declared, doc in _checked(files):
+        path = declared.path
+        if declared.article in seen:
+            problem = f"article {declared.article!r} is also in {seen[declared.article]}"
             raise IngestError(f"Error: {FactFileError(path, '$.article.id', problem)}")
-        seen[doc.article.id] = path
-        declarations.append(Declarations.of(doc))
-        if len(kept) < KEEP_CHECKED:
+        seen[declared.article] = path
+        declarations.append(declared)
+        if doc is not None and len(kept) < KEEP_CHECKED:
             kept[path] = doc
         if progress and task is not None:
             progress.advance(task)

@@ -93,6 +93,10 @@ class _Compiled:
     serialised: Conversions  # the same, keeping JSON serialised (see ``serialised_json``)
     # (name, conversion or None, default) of each positional parameter, in order
     positional: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    # For rows of values given in ``columns`` order: where each positional parameter is in
+    # such a row, with its conversion; and whether rows can be bound as they are.
+    from_columns: tuple[tuple[int, Callable[[Any], Any] | None], ...]
+    rows_as_given: bool
 
 
 class Statement:
@@ -160,6 +164,12 @@ class Statement:
         }
         order = tuple(compiled.positiontup) if compiled.positional else None
         positional = tuple((n, binds.get(n), defaults.get(n)) for n in order or ())
+        from_columns = tuple(
+            (self.columns.index(n) if n in self.columns else -1, binds.get(n)) for n in order or ()
+        )
+        rows_as_given = order is not None and from_columns == tuple(
+            (i, None) for i in range(len(self.columns))
+        )
         found = _Compiled(
             compiled.string,
             order,
@@ -168,6 +178,8 @@ class Statement:
             tuple(columns),
             tuple(serialised),
             positional,
+            from_columns,
+            rows_as_given,
         )
         self._by_dialect[dialect.name] = found
         return found
@@ -253,6 +265,38 @@ class Statement:
         """Run the statement once for each of ``rows`` (nothing when there are none)."""
         if rows:
             self._run(conn, rows, many=True)
+
+    def insert_values(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows``, each the values of ``columns`` in that order (none: nothing)."""
+        if not rows:
+            return
+        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        if c.order is None:  # named parameters
+            self.executemany(conn, [dict(zip(self.columns, row, strict=True)) for row in rows])
+            return
+        if not c.rows_as_given:
+            spec = c.from_columns
+            rows = [
+                [
+                    row[i] if process is None or row[i] is None else process(row[i])
+                    for i, process in spec
+                ]
+                for row in rows
+            ]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi = conn.dialect.loaded_dbapi
+        dispatch = conn.dispatch
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(conn, cursor, c.sql, rows, None, True)
+        try:
+            cursor.executemany(c.sql, rows)
+        except dbapi.Error as exc:
+            error = DBAPIError.instance(c.sql, rows, exc, dbapi.Error, dialect=conn.dialect)
+            raise error from exc
+        finally:
+            cursor.close()
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(conn, cursor, c.sql, rows, None, True)
 
 
 def _result_columns(statement: Any) -> Sequence[Any]:

@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,27 @@ def test_a_run_larger_than_memory_keeps_reads_the_rest_again(
     assert out.strip().startswith("4 articles (4 added); 12 entities (3 added, 9 updated)")
     # Every file checked once; all but the first read again to be loaded.
     assert reads == ["0.json", "1.json", "2.json", "3.json", "1.json", "2.json", "3.json"]
+
+
+def test_a_large_run_is_checked_in_several_processes(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same load, and the same first error in file order, when checked in parallel."""
+    folder = _articles(tmp_path / "facts", 6)
+    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
+    monkeypatch.setattr(cli_module, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(cli_module, "CHECK_PROCESSES", 2)
+    bad = tmp_path / "bad"
+    shutil.copytree(folder, bad)
+    for name in ("2.json", "4.json"):
+        (bad / name).write_text('{"format": "article-facts/1"', "utf-8")
+    code, _, err = invoke("ingest", str(bad), "--database-url", db_url)
+    assert code == 1
+    assert err.startswith(f"Error: {bad / '2.json'}: line 1"), err
+    assert "4.json" not in err
+    code, out, _ = invoke("ingest", str(folder), "--database-url", db_url)
+    assert code == 0, out
+    assert out.strip().startswith("6 articles (6 added); 18 entities (3 added, 15 updated)")
 
 
 def test_a_file_changed_between_check_and_load_stops_the_run(
