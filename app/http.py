@@ -37,6 +37,7 @@ GZIP_LEVEL = 6
 NO_STORE_PATHS = frozenset({"/healthz", "/readyz"})
 NO_STORE = b"no-store"
 VARY = (b"Accept", b"Accept-Encoding")
+VARY_CORS = (*VARY, b"Origin")  # with CORS on, whether a request has an Origin matters too
 EXPOSED_HEADERS = ("ETag", "Link", "Last-Modified", "Content-Disposition")
 CORS_METHODS = ("GET", "HEAD", "OPTIONS")
 # Headers a 304 keeps from the 200 it stands for (RFC 9110, section 15.4.5).
@@ -188,8 +189,10 @@ async def _not_modified(_request: Request, _exc: Exception) -> Response:
     return Response(status_code=304)
 
 
-def _merge_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` with one Vary naming Accept and Accept-Encoding besides what it named."""
+def _merge_vary(
+    headers: list[tuple[bytes, bytes]], vary: tuple[bytes, ...] = VARY
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` with one Vary naming the ``vary`` headers besides what it named."""
     names: list[bytes] = []
     kept = []
     for name, value in headers:
@@ -198,7 +201,7 @@ def _merge_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
         else:
             kept.append((name, value))
     seen = {n.lower() for n in names}
-    names.extend(v for v in VARY if v.lower() not in seen)
+    names.extend(v for v in vary if v.lower() not in seen)
     kept.append((b"vary", b", ".join(names)))
     return kept
 
@@ -227,12 +230,27 @@ class GZip(GZipMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             given = [v for n, v in scope["headers"] if n == b"accept-encoding"]
-            if given and not accepts_gzip(b",".join(given)):
-                headers = [(n, v) for n, v in scope["headers"] if n != b"accept-encoding"]
-                scope = {**scope, "headers": headers}
-            elif given:
-                headers = [(n, v) for n, v in scope["headers"] if n != b"accept-encoding"]
-                scope = {**scope, "headers": [*headers, (b"accept-encoding", b"gzip")]}
+            if not given or not accepts_gzip(b",".join(given)):
+                # Nothing to compress. Starlette's identity responder would only add
+                # `Vary: Accept-Encoding`, which HTTPCache adds to every response.
+                await self.app(scope, receive, send)
+                return
+            headers = [(n, v) for n, v in scope["headers"] if n != b"accept-encoding"]
+            scope = {**scope, "headers": [*headers, (b"accept-encoding", b"gzip")]}
+        await super().__call__(scope, receive, send)
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS, stepping aside for requests that are not cross-origin.
+
+    Without an Origin header there is nothing to allow: Starlette would only add
+    `Vary: Origin`, which HTTPCache adds to every response when CORS is on.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not any(n == b"origin" for n, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -243,17 +261,20 @@ class HTTPCache:
     representations may differ, never confirms a copy made by an older one.
     """
 
-    def __init__(self, app: ASGIApp, *, max_age: int, salt: str) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_age: int, salt: str, vary: tuple[bytes, ...] = VARY
+    ) -> None:
         self.app = app
         self.cache_control = b"public, max-age=%d" % max_age
         self.salt = salt.encode()
+        self.vary = vary  # what every response's Vary names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, _allow_head(send))
+            await self.app(scope, receive, _allow_head(send, self.vary))
             return
         head = scope["method"] == "HEAD"
         path, root = scope["path"], scope.get("root_path", "")
@@ -262,7 +283,7 @@ class HTTPCache:
         inner = dict(scope)
         inner["method"] = "GET"
         if path in NO_STORE_PATHS:
-            await self.app(inner, receive, _no_store(send, head))
+            await self.app(inner, receive, _no_store(send, head, self.vary))
             return
 
         host = accept = accept_encoding = modified_since = b""
@@ -343,7 +364,7 @@ class _Responder:
             await self._send_start(304, headers, v.matched, v.last_modified)
             return
         if status != 200:
-            headers = _merge_vary(headers)
+            headers = _merge_vary(headers, self.cache.vary)
             if status >= 400 and not any(n == b"cache-control" for n, _ in headers):
                 headers.append((b"cache-control", NO_STORE))
             await self.send_({**message, "headers": headers})
@@ -385,7 +406,11 @@ class _Responder:
             status, self.drop = 304, True
         if status == 304:
             headers = [(n, v) for n, v in headers if n in KEPT_ON_304]
-        headers = [(n, v) for n, v in _merge_vary(headers) if n not in (b"etag", b"last-modified")]
+        headers = [
+            (n, v)
+            for n, v in _merge_vary(headers, self.cache.vary)
+            if n not in (b"etag", b"last-modified")
+        ]
         headers.append((b"etag", etag))
         if last_modified is not None:
             headers.append((b"last-modified", _http_date(last_modified)))
@@ -394,7 +419,7 @@ class _Responder:
         await self.send_({"type": "http.response.start", "status": status, "headers": headers})
 
 
-def _no_store(send: Send, head: bool) -> Send:
+def _no_store(send: Send, head: bool, vary: tuple[bytes, ...]) -> Send:
     """Health checks: `Cache-Control: no-store`, no validator; HEAD drops the body."""
 
     async def send_no_store(message: Message) -> None:
@@ -402,7 +427,7 @@ def _no_store(send: Send, head: bool) -> Send:
         if kind == "http.response.start":
             headers = [(n, v) for n, v in message.get("headers", ()) if n != b"cache-control"]
             headers.append((b"cache-control", NO_STORE))
-            message = {**message, "headers": _merge_vary(headers)}
+            message = {**message, "headers": _merge_vary(headers, vary)}
         elif head and kind == "http.response.body":
             if message.get("more_body", False):
                 return
@@ -412,18 +437,18 @@ def _no_store(send: Send, head: bool) -> Send:
     return send_no_store
 
 
-def _allow_head(send: Send) -> Send:
+def _allow_head(send: Send, vary: tuple[bytes, ...]) -> Send:
     """A 405's Allow lists HEAD wherever it lists GET: HEAD is answered wherever GET is."""
 
     async def send_allow(message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 405:
+        if message["type"] == "http.response.start":
             headers = []
             for name, value in message.get("headers", ()):
                 methods = [m.strip() for m in value.split(b",")] if name == b"allow" else []
                 if b"GET" in methods and b"HEAD" not in methods:
                     value += b", HEAD"
                 headers.append((name, value))
-            message = {**message, "headers": headers}
+            message = {**message, "headers": _merge_vary(headers, vary)}
         await send(message)
 
     return send_allow
@@ -439,11 +464,12 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(GZip, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     # Representations depend on the release and on the configured ClaimReview author.
     salt = f"{app.version}\n{settings.claimreview_author}"
-    app.add_middleware(HTTPCache, max_age=settings.cache_max_age, salt=salt)
+    vary = VARY_CORS if settings.cors_origins else VARY
+    app.add_middleware(HTTPCache, max_age=settings.cache_max_age, salt=salt, vary=vary)
     if settings.cors_origins:
         # No credentials: the API is public and reads need no cookie.
         app.add_middleware(
-            CORSMiddleware,
+            CORS,
             allow_origins=settings.cors_origins,
             allow_methods=CORS_METHODS,
             allow_headers=("*",),
