@@ -858,22 +858,29 @@ def _is_id_order(keys: Sequence[ColumnElement[Any]] | Order) -> bool:
 _ENTITY_ARMS: dict[tuple[Any, ...], list[Statement]] = {}
 
 
-def _entity_claim_arms(base: Select[Any], role: str, after: bool) -> list[Select[Any]]:
+def _entity_claim_arms(base: Select[Any] | None, role: str, after: bool) -> list[Select[Any]]:
     """The index walks of ``_entity_claim_page``, one per role the entity may have.
 
     They read claim ids only: the page's rows are read once the walks have chosen them.
+    Without a ``base`` (no other condition) a walk reads its index alone.
     """
     entity_id = _entity_id(bindparam("entity"))
     arms: list[Select[Any]] = []
     if role in ("subject", "any"):
-        arm = base.join(subject_t, subject_t.c.claim_id == claim_t.c.id)
-        arm = arm.with_only_columns(subject_t.c.claim_id, maintain_column_froms=True)
+        if base is None:
+            arm = select(subject_t.c.claim_id)
+        else:
+            arm = base.join(subject_t, subject_t.c.claim_id == claim_t.c.id)
+            arm = arm.with_only_columns(subject_t.c.claim_id, maintain_column_froms=True)
         arm = arm.where(subject_t.c.entity_id == entity_id)
         if after:
             arm = arm.where(subject_t.c.claim_id > bindparam("_after0"))
         arms.append(arm.order_by(subject_t.c.claim_id).limit(bindparam("_limit")))
     if role in ("claimant", "any"):
-        arm = base.with_only_columns(claim_t.c.id, maintain_column_froms=True)
+        if base is None:
+            arm = select(claim_t.c.id)
+        else:
+            arm = base.with_only_columns(claim_t.c.id, maintain_column_froms=True)
         arm = arm.where(claim_t.c.claimant_id == entity_id)
         if after:
             arm = arm.where(claim_t.c.id > bindparam("_after0"))
@@ -891,7 +898,7 @@ def _claims_by_id(dialect: str) -> Statement:
 
 def _entity_claim_page(
     conn: Connection,
-    base: Select[Any],
+    base: Select[Any] | None,
     role: str,
     after: Key | None,
     limit: int,
@@ -1038,7 +1045,10 @@ def list_claims(
         stmt = extension.apply(conn, stmt, params)
     keys = extension.order(order) if extension else [order]
     if entity is not None and _is_id_order(keys):
-        rows, nxt = _entity_claim_page(conn, base, role, after, limit, params, shape)
+        # With no other condition, each walk reads its index alone.
+        alone = set(params) == {"entity"} and not (extension is not None and extension.where)
+        walked = None if alone else base
+        rows, nxt = _entity_claim_page(conn, walked, role, after, limit, params, shape)
     else:
         rows, nxt = _page(conn, stmt, keys, after, limit, params, shape, CLAIM_PARSED)
     items = _claim_rows(conn, rows)
