@@ -46,49 +46,50 @@ MAX_SCORE_KEY = 2**31 - 1
 
 @cache
 def _scores_sql(dialect: str, name: str) -> Statement:
-    """The candidates of one search table, newest first, with their scores."""
+    """The candidates of one search table, newest first, with their score keys."""
     return Statement(_scores_text(dialect, name))
 
 
 def _scores_text(dialect: str, name: str) -> TextClause:
+    # The score as its cursor key, an integer (see SCALE), computed by the database: a common
+    # word has thousands of candidates, which Python would each have to round.
     if dialect == "sqlite":
         table = fts.FTS_TABLES[name]
         weights = f", {TITLE_WEIGHT}, 1.0" if name == "article" else ""
         owner = "a.entity_id" if name == "entity_alias" else f"{table}.rowid"
         join = f" JOIN entity_alias a ON a.id = {table}.rowid" if name == "entity_alias" else ""
+        scaled = f"CAST(round(-bm25({table}{weights}) * {SCALE}) AS INTEGER)"
+        key = f"max(0, min({MAX_SCORE_KEY}, {scaled}))"
         return text(
-            f"SELECT {owner}, -bm25({table}{weights}) FROM {table}{join} "
+            f"SELECT {owner}, {key} FROM {table}{join} "
             f"WHERE {table} MATCH :q ORDER BY {table}.rowid DESC LIMIT :n"
         )
     owner = "t.entity_id" if name == "entity_alias" else "t.id"
+    rank = f"ts_rank(t.{fts.SEARCH_VECTOR}, to_tsquery('simple', :q), 1)"
+    key = f"GREATEST(0, LEAST({MAX_SCORE_KEY}, round({rank} * {SCALE})::bigint))"
     return text(
-        f"SELECT {owner}, ts_rank(t.{fts.SEARCH_VECTOR}, to_tsquery('simple', :q), 1) "
+        f"SELECT {owner}, {key} "
         f"FROM (SELECT id FROM \"{name}\" WHERE {fts.SEARCH_VECTOR} @@ to_tsquery('simple', :q) "
         f'ORDER BY id DESC LIMIT :n) c JOIN "{name}" t ON t.id = c.id'
     )
 
 
-def _scores(conn: Connection, name: str, query: fts.Query) -> list[tuple[int, float]]:
+def _scores(conn: Connection, name: str, query: fts.Query) -> list[Any]:
     dialect = conn.dialect.name
     q = query.fts5() if dialect == "sqlite" else query.tsquery()
-    rows = _scores_sql(dialect, name).rows(conn, {"q": q, "n": CANDIDATES})
-    return [(r[0], r[1]) for r in rows]
+    return _scores_sql(dialect, name).rows(conn, {"q": q, "n": CANDIDATES})
 
 
-def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, float]:
-    """The newest matching rows of one type (at most CANDIDATES), with their scores."""
+def _candidates(conn: Connection, kind: str, query: fts.Query) -> dict[int, int]:
+    """The newest matching rows of one type (at most CANDIDATES), with their score keys."""
     if kind != "entity":
         return dict(_scores(conn, kind, query))  # one row per id, the newest CANDIDATES
-    found: dict[int, float] = {}
+    found: dict[int, int] = {}
     for table in ("entity", "entity_alias"):
         for row_id, score in _scores(conn, table, query):
-            found[row_id] = max(score, found.get(row_id, 0.0))
+            found[row_id] = max(score, found.get(row_id, 0))
     newest = sorted(found, reverse=True)[:CANDIDATES]
     return {k: found[k] for k in newest}
-
-
-def _score_key(score: float) -> int:
-    return max(0, min(MAX_SCORE_KEY, round(score * SCALE)))
 
 
 def _order(hit: Key) -> tuple[int, int, int]:
@@ -111,10 +112,9 @@ def search(
     ordered: list[tuple[int, int, int]] = []
     for kind in wanted:
         index = TYPES.index(kind)
-        ordered.extend(
-            (-_score_key(score), index, -row_id)
-            for row_id, score in _candidates(conn, kind, query).items()
-        )
+        ordered += [
+            (-key, index, -row_id) for row_id, key in _candidates(conn, kind, query).items()
+        ]
     if after is not None:
         last = _order((tuple(after) + (0, 0, 0))[:3])
         ordered = [h for h in ordered if h > last]
