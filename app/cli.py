@@ -88,8 +88,10 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-BATCH_ARTICLES = 200
-BATCH_SECONDS = 1.0
+# A commit writes out every page the batch changed, and a large database's indexes are
+# changed all over: fewer, larger commits write the pages shared by their articles once.
+BATCH_ARTICLES = 1000
+BATCH_SECONDS = 5.0
 # Checked articles kept in memory for the load; a larger run reads the rest again, so that
 # memory stays bounded (a resolved article takes about 100 KB) whatever the run's size.
 KEEP_CHECKED = 1000
@@ -170,7 +172,7 @@ def ingest_documents(
 
     Articles are committed in batches (``BATCH_ARTICLES``, or ``BATCH_SECONDS`` of work,
     whichever comes first): a commit costs more than loading a small article, and readers
-    still see new articles every second. When the database fails, the batch is rolled back
+    still see new articles every few seconds. When the database fails, the batch is rolled back
     and its articles before the failing one are loaded again and committed, so the failing
     article is undone and the ones before it kept. (A savepoint per article would do the same
     at a price on every article: SQLite writes out its search index at each one.)

@@ -305,6 +305,7 @@ def _result_columns(statement: Any) -> Sequence[Any]:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITER_CACHE_KIB = 256 * 1024
 # Ingest and migrations serialise on this lock on PostgreSQL, as they do on SQLite's
 # single writer: two ingests adding the same new entity would otherwise deadlock.
 WRITER_LOCK = 0x61726674  # "arft"
@@ -347,6 +348,17 @@ def create_db_engine(
             **({"poolclass": StaticPool} if memory else {"poolclass": QueuePool, **pool}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            # A writer touches index pages all over a large database: with SQLite's default
+            # 2 MB page cache, loading into 100,000 articles spent a third of its time
+            # reading back and writing out the same pages.
+            event.listen(
+                engine,
+                "connect",
+                lambda dbapi_connection, _record: dbapi_connection.execute(
+                    f"PRAGMA cache_size=-{WRITER_CACHE_KIB}"
+                ),
+            )
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
         # Sent on the driver's own connection: every request begins a transaction, and
         # SQLAlchemy's execution path costs more than the statement.
