@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import TableClause
 
-from app.db import Statement
+from app.statements import Statement
 
 
 def mark_ranges(first: int = 0, last: int = sys.maxunicode) -> list[tuple[int, int]]:

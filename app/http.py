@@ -26,10 +26,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import DatabaseSession, SessionDep, Statement, blocking
+from app.db import DatabaseSession, SessionDep, blocking
 from app.formats import quality_values
 from app.models import data_revision_t
 from app.settings import Settings
+from app.statements import Statement
 
 GZIP_MINIMUM_SIZE = 1024  # bytes; smaller bodies gain little and cost CPU
 GZIP_LEVEL = 6

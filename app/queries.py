@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 
 from app import fts
-from app.db import Statement
 from app.models import (
     STATUS_DEFINITIONS,
     VerificationStatus,
@@ -54,6 +53,7 @@ from app.models import (
     relation_t,
     subject_t,
 )
+from app.statements import Statement
 
 Row = dict[str, Any]
 Key = tuple[int, ...]

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, func, select, text
 
 from app import fts
-from app.db import Statement
 from app.models import alias_t, article_t, claim_t, entity_t, event_t, mention_t
 from app.queries import id_list, in_ids
+from app.statements import Statement
 
 Row = dict[str, Any]
 Key = tuple[int, ...]

@@ -10,11 +10,12 @@ from app.api.deps import INVALID, NOT_FOUND, ClaimPageDep, StrictQueryRoute, on_
 from app.api.examples import example
 from app.api.filters import ArticleId, ClaimFilters, EntityId, EventId, PathId, Role
 from app.api.options import ClaimOptions
-from app.db import SessionDep, serialised_json
+from app.db import SessionDep
 from app.errors import NotFound
 from app.formats import ClaimFormatDep, Format, render_claim
 from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import ClaimDetail, ClaimOut, Page
+from app.statements import serialised_json
 
 router = APIRouter(
     prefix="/claims", tags=["claims"], route_class=StrictQueryRoute, responses=INVALID

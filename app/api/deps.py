@@ -21,10 +21,11 @@ from starlette.responses import Response
 
 from app import formats, queries
 from app.api import solver
-from app.db import DatabaseSession, blocking, serialised_json
+from app.db import DatabaseSession, blocking
 from app.errors import PROBLEM_JSON, APIError, NotFound
 from app.offsets import OffsetUnit, OffsetUnitQuery, in_unit
 from app.schemas import Problem
+from app.statements import serialised_json
 
 if TYPE_CHECKING:
     from app.api.options import ListOptions

@@ -31,7 +31,6 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app import fts
-from app.db import Statement
 from app.ingest.document import (
     Anchor,
     FactFileError,
@@ -56,6 +55,7 @@ from app.models import (
     subject_t,
 )
 from app.queries import id_list, in_ids
+from app.statements import Statement
 
 KINDS = ("articles", "entities", "events", "claims")
 
