@@ -73,6 +73,10 @@ TARGETS = {
     "db_kib_per_article": 15.0,
     "unloaded_p99_growth": 1.5,
 }
+# The targets assume a machine on which the bare ASGI app does about this many requests per
+# second. Each run also judges its figures against the targets scaled to its own machine's
+# speed: rates times (bare rps ÷ this), times and CPU divided by it; sizes and growth as set.
+REFERENCE_BARE_RPS = 22_000.0
 WRK_TIMEOUT = "5s"
 Json = dict[str, Any]
 
@@ -984,8 +988,29 @@ def _check(name: str, value: float | None, limit: float, higher_is_better: bool)
     return {"target": name, "value": value, "limit": f"{sign} {limit:g}", "result": verdict}
 
 
-def route_checks(name: str, summary: Json) -> list[Json]:
-    t = TARGETS
+def scaled_targets(bare_rps: float | None) -> dict[str, float] | None:
+    """The targets at the speed of a machine whose bare ASGI app does ``bare_rps``."""
+    if not bare_rps:
+        return None
+    speed = bare_rps / REFERENCE_BARE_RPS
+    faster = ("rps", "two_workers_rps", "extra_ingest_rate")
+    slower = (
+        "p99_ms",
+        "unloaded_p99_ms",
+        "cpu_us",
+        "search_common_p99_ms",
+        "full_load_seconds_100k",
+    )
+    out = dict(TARGETS)
+    for name in faster:
+        out[name] = round(TARGETS[name] * speed, 1)
+    for name in slower:
+        out[name] = round(TARGETS[name] / speed, 2)
+    return out
+
+
+def route_checks(name: str, summary: Json, targets: dict[str, float] | None = None) -> list[Json]:
+    t = targets or TARGETS
     if name == BARE:
         return []
     if name == RANKED_COMMON:
@@ -1006,8 +1031,8 @@ def route_checks(name: str, summary: Json) -> list[Json]:
     ]
 
 
-def size_checks(data: Json) -> list[Json]:
-    t = TARGETS
+def size_checks(data: Json, targets: dict[str, float] | None = None) -> list[Json]:
+    t = targets or TARGETS
     ingest = data["ingest"]
     full_load = ingest["full"]["seconds"] if data["articles"] >= 100_000 else None
     checks = [
@@ -1054,9 +1079,14 @@ def growth_checks(sizes: Json) -> list[Json]:
 
 def evaluate(results: Json) -> None:
     for data in results["sizes"].values():
+        bare = data["routes"].get(BARE, {}).get("summary", {}).get("rps")
+        scaled = scaled_targets(bare)
+        data["scaled_targets"] = scaled
         for name, route in data["routes"].items():
             route["checks"] = route_checks(name, route["summary"])
+            route["scaled_checks"] = route_checks(name, route["summary"], scaled) if scaled else []
         data["checks"] = size_checks(data)
+        data["scaled_checks"] = size_checks(data, scaled) if scaled else []
     results["growth_checks"] = growth_checks(results["sizes"])
 
 
@@ -1074,6 +1104,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 
 def render(results: Json) -> str:
+    evaluate(results)  # judged by this version's targets, whichever wrote the results
     m = results["machine"]
     c = results["config"]
     pk = m["packages"]
@@ -1149,29 +1180,55 @@ def _render_size(data: Json) -> list[str]:
         f"**{full['bytes_per_article']:,} bytes per article**.",
         "",
         "| route | URLs | rps | p50 ms | p99 ms | unloaded p50 / p99 ms | CPU µs/req "
-        "| % of bare | 2 workers rps | targets |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| % of bare | 2 workers rps | targets as set | at this machine's speed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for name, route in data["routes"].items():
         s = route["summary"]
-        checks = route.get("checks", [])
-        failed = [c["target"] for c in checks if c["result"] == "FAIL"]
-        verdict = (
-            "reference" if name == BARE else ("FAIL: " + ", ".join(failed) if failed else "pass")
-        )
-        if s.get("errors"):
-            verdict += f" ({s['errors']} errors)"
+        verdicts = []
+        for checks in (route.get("checks", []), route.get("scaled_checks", [])):
+            failed = [c["target"] for c in checks if c["result"] == "FAIL"]
+            verdict = (
+                "reference"
+                if name == BARE
+                else ("FAIL: " + ", ".join(failed) if failed else "pass" if checks else "–")
+            )
+            if s.get("errors"):
+                verdict += f" ({s['errors']} errors)"
+            verdicts.append(verdict)
         lines.append(
             f"| {name} | {route['urls']:,} | {_fmt(s['rps'], 0)} | {_fmt(s['p50_ms'], 2)} | "
             f"{_fmt(s['p99_ms'], 2)} | {_fmt(s['unloaded_p50_ms'], 2)} / "
             f"{_fmt(s['unloaded_p99_ms'], 2)} | {_fmt(s['cpu_us'], 0)} | "
-            f"{_fmt(s['pct_of_bare'], 1)} | {_fmt(s['two_workers_rps'], 0)} | {verdict} |"
+            f"{_fmt(s['pct_of_bare'], 1)} | {_fmt(s['two_workers_rps'], 0)} | {verdicts[0]} | "
+            f"{verdicts[1]} |"
         )
-    lines += ["", "| target | value | limit | result |", "| --- | ---: | --- | --- |"]
+    scaled = data.get("scaled_targets")
+    if scaled:
+        t = TARGETS
+        lines += [
+            "",
+            f"At this machine's speed (bare ASGI {_fmt(data['routes'][BARE]['summary']['rps'], 0)}"
+            f" rps, the targets assume {REFERENCE_BARE_RPS:,.0f}) the route targets are "
+            f"≥ {scaled['rps']:,.0f} rps (as set: {t['rps']:,.0f}), p99 ≤ "
+            f"{scaled['p99_ms']:g} ms ({t['p99_ms']:g}), unloaded p99 ≤ "
+            f"{scaled['unloaded_p99_ms']:g} ms ({t['unloaded_p99_ms']:g}), ≤ "
+            f"{scaled['cpu_us']:,.0f} µs CPU per request ({t['cpu_us']:,.0f}), "
+            f"≥ {scaled['two_workers_rps']:,.0f} rps with 2 workers "
+            f"({t['two_workers_rps']:,.0f}); ranked search p99 ≤ "
+            f"{scaled['search_common_p99_ms']:g} ms ({t['search_common_p99_ms']:g}).",
+        ]
+    scaled_checks = {c["target"]: c for c in data.get("scaled_checks", [])}
+    lines += [
+        "",
+        "| target | value | limit | result | limit at this machine's speed | result |",
+        "| --- | ---: | --- | --- | --- | --- |",
+    ]
     for check in data.get("checks", []):
+        at_speed = scaled_checks.get(check["target"], {})
         lines.append(
             f"| {check['target']} | {_fmt(check['value'], 2)} | {check['limit']} | "
-            f"{check['result']} |"
+            f"{check['result']} | {at_speed.get('limit', '–')} | {at_speed.get('result', '–')} |"
         )
     lines.append("")
     return lines
