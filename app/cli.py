@@ -1,12 +1,16 @@
 """The ``article-facts`` command: serve, ingest, migrate, schema."""
 
+import contextlib
 import datetime as dt
 import gc
+import multiprocessing
 import os
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -23,17 +27,18 @@ from app.db import create_db_engine, upgrade
 from app.ingest.document import (
     FactFileError,
     FactFileErrors,
-    ResolvedArticle,
     json_schema,
     read_fact_file,
 )
 from app.ingest.load import (
     KINDS,
+    ArticlePlan,
     Declarations,
     LoadResult,
     article_count,
     entity_conflicts,
     load_article,
+    plan_article,
 )
 from app.logs import log_config
 from app.settings import Settings, get_settings
@@ -92,71 +97,109 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
 # changed all over: fewer, larger commits write the pages shared by their articles once.
 BATCH_ARTICLES = 1000
 BATCH_SECONDS = 5.0
-# Checked articles kept in memory for the load; a larger run reads the rest again, so that
-# memory stays bounded (a resolved article takes about 100 KB) whatever the run's size.
+# Checked articles kept in memory for the load, as the plans of what to write; a larger run
+# works out the rest again, so that memory stays bounded whatever the run's size.
 KEEP_CHECKED = 1000
-# A run that reads its files again anyway (more than KEEP_CHECKED of them) checks them in
-# this many processes at once (handing a resolved article back costs more than reading it
-# again), when it has at least PARALLEL_FILES files.
-CHECK_PROCESSES = min(4, os.cpu_count() or 1)
-PARALLEL_FILES = 500
+# A run of at least PARALLEL_FILES files reads and checks them in this many processes at
+# once, and a run that has to read files again does so in them while this one writes.
+WORKER_PROCESSES = min(4, os.cpu_count() or 1)
+PARALLEL_FILES = 200
+CHUNK = 16  # files a worker is handed at a time
 
 
-def _read(path: Path) -> ResolvedArticle:
-    try:
-        return read_fact_file(path)
-    except FactFileErrors as exc:
-        raise IngestError("\n".join(f"Error: {e}" for e in exc.errors)) from None
+def _messages(exc: FactFileErrors) -> str:
+    return "\n".join(f"Error: {e}" for e in exc.errors)
 
 
-def _declarations(path: Path) -> Declarations | str:
-    """Check one file (in a worker process): what the checks across files need, or the
-    message of what is wrong with it."""
-    try:
-        return Declarations.of(read_fact_file(path))
-    except FactFileErrors as exc:
-        return "\n".join(f"Error: {e}" for e in exc.errors)
-
-
-def _checked(files: Sequence[Path]) -> Iterator[tuple[Declarations, ResolvedArticle | None]]:
-    """Each file's declarations, in order, with its resolved article when it was read here."""
-    if len(files) <= KEEP_CHECKED or len(files) < PARALLEL_FILES or CHECK_PROCESSES < 2:
-        for path in files:
-            doc = _read(path)
-            yield Declarations.of(doc), doc
-        return
-    with ProcessPoolExecutor(CHECK_PROCESSES) as pool:
+def _read_chunk(paths: Sequence[Path], planned: int) -> list[ArticlePlan | Declarations | str]:
+    """Read and check files (in a worker process): the plan of each of the first ``planned``,
+    what the checks across files need of the others, or the message of what is wrong."""
+    out: list[ArticlePlan | Declarations | str] = []
+    for i, path in enumerate(paths):
         try:
-            for found in pool.map(_declarations, files, chunksize=32):
-                if isinstance(found, str):
-                    raise IngestError(found)
-                yield found, None
-        finally:
-            pool.shutdown(cancel_futures=True)
+            doc = read_fact_file(path)
+        except FactFileErrors as exc:
+            out.append(_messages(exc))
+            continue
+        out.append(plan_article(doc) if i < planned else Declarations.of(doc))
+    return out
+
+
+@contextlib.contextmanager
+def _workers(files: Sequence[Path]) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for a run this large on a machine with several cores, else None."""
+    if len(files) < PARALLEL_FILES or WORKER_PROCESSES < 2:
+        yield None
+        return
+    # Forked from this process when it runs no other thread (the command line): they start at
+    # once, with everything imported. Otherwise (a test, an application embedding this) they
+    # start from a fresh process, as forking a process with threads may deadlock.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    pool = ProcessPoolExecutor(WORKER_PROCESSES, mp_context=multiprocessing.get_context(method))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+Found = ArticlePlan | Declarations | IngestError
+
+
+def _read(files: Sequence[Path], pool: ProcessPoolExecutor | None, planned: int) -> Iterator[Found]:
+    """Each file read and checked, in order: the plans of the first ``planned`` files, what
+    the checks across files need of the others, or the error that stops the run at a file.
+
+    With a ``pool``, its processes read a few chunks ahead of the caller and no further, so
+    a large run never holds more than a few chunks of plans.
+    """
+    if pool is None:
+        for i, path in enumerate(files):
+            found = _read_chunk([path], planned - i)[0]
+            yield IngestError(found) if isinstance(found, str) else found
+        return
+    chunks = [(i, files[i : i + CHUNK]) for i in range(0, len(files), CHUNK)]
+    ahead: deque[Future[list[ArticlePlan | Declarations | str]]] = deque()
+    submitted = 0
+    while submitted < len(chunks) or ahead:
+        while submitted < len(chunks) and len(ahead) < 4 * WORKER_PROCESSES:
+            start, chunk = chunks[submitted]
+            ahead.append(pool.submit(_read_chunk, chunk, planned - start))
+            submitted += 1
+        for found in ahead.popleft().result():
+            yield IngestError(found) if isinstance(found, str) else found
 
 
 def read_all(
-    files: Sequence[Path], progress: Progress | None = None
-) -> tuple[list[Declarations], dict[Path, ResolvedArticle]]:
+    files: Sequence[Path],
+    progress: Progress | None = None,
+    pool: ProcessPoolExecutor | None = None,
+) -> tuple[list[Declarations], dict[Path, ArticlePlan]]:
     """Read and resolve every file before anything is written; raise IngestError on any problem.
 
-    Returns what the checks across files need of each, and the first ``KEEP_CHECKED``
-    resolved articles (the load reads the others again). A run too large to keep them
-    all is checked in several processes.
+    Returns what the checks across files need of each, and the plans of the first
+    ``KEEP_CHECKED`` articles (the load reads the others again). With a ``pool``, the files
+    are read in its processes.
     """
     declarations: list[Declarations] = []
-    kept: dict[Path, ResolvedArticle] = {}
+    kept: dict[Path, ArticlePlan] = {}
     seen: dict[str, Path] = {}
     task = progress.add_task("Checking", total=len(files)) if progress else None
-    for declared, doc in _checked(files):
+    for found in _read(files, pool, planned=KEEP_CHECKED):
+        if isinstance(found, IngestError):
+            raise found
+        declared = found if isinstance(found, Declarations) else found.declarations
         path = declared.path
         if declared.article in seen:
             problem = f"article {declared.article!r} is also in {seen[declared.article]}"
             raise IngestError(f"Error: {FactFileError(path, '$.article.id', problem)}")
         seen[declared.article] = path
         declarations.append(declared)
-        if doc is not None and len(kept) < KEEP_CHECKED:
-            kept[path] = doc
+        if isinstance(found, ArticlePlan):
+            kept[path] = found
         if progress and task is not None:
             progress.advance(task)
     return declarations, kept
@@ -165,21 +208,23 @@ def read_all(
 def ingest_documents(
     session: Session,
     files: Sequence[Path],
-    kept: Mapping[Path, ResolvedArticle],
+    kept: Mapping[Path, ArticlePlan],
     progress: Progress | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> LoadResult:
     """Load each article, all of it or none of it, and return the combined counts.
 
     Articles are committed in batches (``BATCH_ARTICLES``, or ``BATCH_SECONDS`` of work,
     whichever comes first): a commit costs more than loading a small article, and readers
-    still see new articles every few seconds. When the database fails, the batch is rolled back
-    and its articles before the failing one are loaded again and committed, so the failing
-    article is undone and the ones before it kept. (A savepoint per article would do the same
-    at a price on every article: SQLite writes out its search index at each one.)
+    still see new articles every few seconds. When the database fails, the batch is rolled
+    back and its articles before the failing one are loaded again and committed, so the
+    failing article is undone and the ones before it kept. (A savepoint per article would do
+    the same at a price on every article: SQLite writes out its search index at each one.)
+    Files not ``kept`` are read again, in the ``pool``'s processes when there is one.
     """
     total = LoadResult()
     task = progress.add_task("Loading", total=len(files)) if progress else None
-    batch: list[tuple[ResolvedArticle, LoadResult]] = []  # loaded since the last commit
+    batch: list[tuple[ArticlePlan, LoadResult]] = []  # loaded since the last commit
     transaction: SessionTransaction | None = None
     started = 0.0
     committed = 0
@@ -194,32 +239,35 @@ def ingest_documents(
             committed += len(batch)
             batch.clear()
 
-    def load(doc: ResolvedArticle) -> None:
+    def load(plan: ArticlePlan) -> None:
         nonlocal transaction, started
         if transaction is None:
             transaction = session.begin()
             started = time.monotonic()
-        batch.append((doc, load_article(session, doc, now=dt.datetime.now(dt.UTC))))
+        batch.append((plan, load_article(session, plan, now=dt.datetime.now(dt.UTC))))
 
     def loaded(before: str, after: str) -> str:
         return f"{before}{committed} earlier article(s) of this run were loaded{after}"
 
+    rest = [path for path in files if path not in kept]
+    again = _read(rest, pool, planned=len(rest))
     for path in files:
-        try:
-            doc = kept.get(path) or _read(path)
-        except IngestError as exc:
+        found = kept.get(path) or next(again)
+        if isinstance(found, IngestError):
             # Read again for the load, the file is no longer the one that was checked.
             commit()
             done = loaded("; ", "") if committed else ""
-            raise IngestError(f"{exc}\n(the file changed after it was checked{done})") from None
+            raise IngestError(f"{found}\n(the file changed after it was checked{done})")
+        assert isinstance(found, ArticlePlan)  # read with planned=len(rest)
+        plan = found
         try:
-            load(doc)
+            load(plan)
             if len(batch) >= BATCH_ARTICLES or time.monotonic() - started >= BATCH_SECONDS:
                 commit()
         except SQLAlchemyError as exc:
             # Input was checked before this point, so this is the database failing
             # (disk full, locked too long, gone away): keep the articles before this one.
-            earlier = [d for d, _ in batch]
+            earlier = [p for p, _ in batch]
             session.rollback()
             transaction = None
             batch.clear()
@@ -232,7 +280,8 @@ def ingest_documents(
                 transaction = None
                 batch.clear()
             done = loaded(" (", ")") if committed else ""
-            raise IngestError(f"Error: {doc.path}: database: {_db_error(exc)}{done}") from None
+            where = plan.declarations.path
+            raise IngestError(f"Error: {where}: database: {_db_error(exc)}{done}") from None
         if progress and task is not None:
             progress.advance(task)
     commit()
@@ -273,24 +322,30 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
     engine = create_db_engine(url, writer=True)
     # The checked articles kept for the load are thousands of objects each, none of them in a
     # reference cycle: the collector walking them again and again cost a fifth of the run.
+    # It is off while they pile up, then they are moved out of its view for the load.
     collecting = gc.isenabled()
     gc.disable()
     try:
         if progress:
             progress.start()
         try:
-            declarations, kept = read_all(files, progress)
-            upgrade(url)
-            with Session(engine) as session:
-                conflicts = entity_conflicts(session, declarations)
-                session.rollback()
-                if conflicts:
-                    raise IngestError("\n".join(f"Error: {e}" for e in conflicts))
-                return ingest_documents(session, files, kept, progress)
+            with _workers(files) as pool:
+                declarations, kept = read_all(files, progress, pool)
+                gc.freeze()
+                if collecting:
+                    gc.enable()
+                upgrade(url)
+                with Session(engine) as session:
+                    conflicts = entity_conflicts(session, declarations)
+                    session.rollback()
+                    if conflicts:
+                        raise IngestError("\n".join(f"Error: {e}" for e in conflicts))
+                    return ingest_documents(session, files, kept, progress, pool)
         finally:
             if progress:
                 progress.stop()
     finally:
+        gc.unfreeze()
         if collecting:
             gc.enable()
         engine.dispose()

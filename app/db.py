@@ -50,6 +50,15 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _sqlite_writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # A writer touches index pages all over a large database: with SQLite's default 2 MB
+    # page cache, loading into 100,000 articles spent a third of its time reading back and
+    # writing out the same pages. It reads through its own cache, not the memory map, which
+    # would count every page it touched as its memory.
+    dbapi_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    dbapi_connection.execute("PRAGMA mmap_size=0")
+
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITER_CACHE_KIB = 256 * 1024
 SQLITE_MMAP_BYTES = 1 << 40  # as much of the file as SQLite maps (2 GiB as usually built)
@@ -96,16 +105,7 @@ def create_db_engine(
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
-            # A writer touches index pages all over a large database: with SQLite's default
-            # 2 MB page cache, loading into 100,000 articles spent a third of its time
-            # reading back and writing out the same pages.
-            event.listen(
-                engine,
-                "connect",
-                lambda dbapi_connection, _record: dbapi_connection.execute(
-                    f"PRAGMA cache_size=-{WRITER_CACHE_KIB}"
-                ),
-            )
+            event.listen(engine, "connect", _sqlite_writer_pragmas)
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
         # Sent on the driver's own connection: every request begins a transaction, and
         # SQLAlchemy's execution path costs more than the statement.

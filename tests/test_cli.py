@@ -156,7 +156,7 @@ def test_a_large_run_is_checked_in_several_processes(
     folder = _articles(tmp_path / "facts", 6)
     monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
     monkeypatch.setattr(cli_module, "PARALLEL_FILES", 2)
-    monkeypatch.setattr(cli_module, "CHECK_PROCESSES", 2)
+    monkeypatch.setattr(cli_module, "WORKER_PROCESSES", 2)
     bad = tmp_path / "bad"
     shutil.copytree(folder, bad)
     for name in ("2.json", "4.json"):

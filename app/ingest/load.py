@@ -35,8 +35,6 @@ from app.ingest.document import (
     Anchor,
     FactFileError,
     ResolvedArticle,
-    ResolvedClaim,
-    ResolvedEvent,
 )
 from app.models import (
     alias_t,
@@ -290,31 +288,180 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
     }
 
 
-def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) -> LoadResult:
+# --- what to write: an article's rows, worked out from its resolved fact file -------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPlan:
+    key: str
+    fields: tuple[Any, ...]  # the values of ENTITY_FIELDS
+    fingerprint: int
+    aliases: tuple[tuple[str, str | None], ...]  # (name, language), distinct, in file order
+    mentions: tuple[tuple[int, int, str], ...]  # (start, end, exact)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlan:
+    local: str  # the fact file's id of the event
+    fingerprint: int
+    values: dict[str, Any]  # its columns, but for its key, article, position and location
+    location: str | None  # entity id
+    participants: tuple[tuple[str, str], ...]  # (entity id, role)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPlan:
+    local: str
+    fingerprint: int
+    values: dict[str, Any]  # its columns, but for its key, article, position and the links
+    claimant: str
+    subjects: tuple[str, ...]
+    events: tuple[str, ...]  # the fact file's ids of its events
+    # (source, source entity id, stance, summary, url, anchor, date)
+    evidence: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePlan:
+    """Everything ``load_article`` writes for one resolved fact file, in plain values.
+
+    Working it out (fingerprints, anchors as JSON values) takes no database, so a large run
+    does it in other processes while this one writes; it pickles small and quickly, where the
+    resolved article it comes from does not.
+    """
+
+    key: str
+    source_sha256: str
+    values: dict[str, Any]  # the article's columns, but for its timestamps
+    entities: tuple[EntityPlan, ...]
+    relations: tuple[tuple[str, str, str, list[dict[str, Any]]], ...]  # subject, predicate…
+    events: tuple[EventPlan, ...]
+    claims: tuple[ClaimPlan, ...]
+    declarations: "Declarations"
+
+
+def plan_article(doc: ResolvedArticle) -> ArticlePlan:
+    """What loading ``doc`` writes, whatever the database holds."""
+    entities = tuple(
+        EntityPlan(
+            key=e.source.id,
+            fields=(
+                e.source.name,
+                e.source.kind.value,
+                e.source.description,
+                dict(e.source.external_ids) or None,
+            ),
+            fingerprint=_fingerprint(e.source, e.mentions),
+            aliases=tuple({(a.name, a.language): a for a in e.source.aliases}),
+            mentions=tuple((a.start, a.end, a.exact) for a in e.mentions),
+        )
+        for e in doc.entities
+    )
+    relations = tuple(
+        (r.source.subject, r.source.predicate.value, r.source.object, _anchors(r.anchors))
+        for r in doc.relations
+    )
+    events = []
+    for resolved in doc.events:
+        ev, t = resolved.source, resolved.time
+        events.append(
+            EventPlan(
+                local=ev.id,
+                fingerprint=_fingerprint(ev, t and t.__dict__, resolved.anchors),
+                values={
+                    "kind": ev.kind.value,
+                    "summary": ev.summary,
+                    "time_start": t.start if t else None,
+                    "time_end": t.end if t else None,
+                    "time_precision": t.precision.value if t else None,
+                    "time_anchor": _opt(t.anchor) if t else None,
+                    "time_note": t.note if t else None,
+                    "modality": ev.modality.value,
+                    "status": ev.status.value,
+                    "anchors": _anchors(resolved.anchors),
+                },
+                location=ev.location,
+                participants=tuple((p.entity, p.role) for p in ev.participants),
+            )
+        )
+    claims = []
+    for claim_in in doc.claims:
+        c = claim_in.source
+        claims.append(
+            ClaimPlan(
+                local=c.id,
+                fingerprint=_fingerprint(
+                    c,
+                    claim_in.attribution,
+                    claim_in.hedge,
+                    claim_in.anchors,
+                    [(e.anchor, e.source) for e in claim_in.evidence],
+                ),
+                values={
+                    "text": c.text,
+                    "kind": c.kind.value,
+                    "attribution": _opt(claim_in.attribution),
+                    "status": c.status.value,
+                    "rationale": c.rationale,
+                    "hedge": _opt(claim_in.hedge),
+                    "anchors": _anchors(claim_in.anchors),
+                },
+                claimant=c.claimant,
+                subjects=tuple(c.subjects),
+                events=tuple(c.events),
+                evidence=tuple(
+                    (
+                        ev.source.source,
+                        ev.source.source_entity,
+                        ev.source.stance.value,
+                        ev.source.summary,
+                        ev.source.url,
+                        _opt(ev.anchor),
+                        ev.source.date,
+                    )
+                    for ev in claim_in.evidence
+                ),
+            )
+        )
+    return ArticlePlan(
+        key=doc.article.id,
+        source_sha256=doc.source_sha256,
+        values={
+            "key": doc.article.id,
+            "title": doc.title,
+            "text": doc.text,
+            "url": doc.article.url,
+            "publisher": doc.article.publisher,
+            "published": doc.article.published,
+            "language": doc.article.language,
+            "sha256": doc.sha256,
+            "source_sha256": doc.source_sha256,
+        },
+        entities=entities,
+        relations=relations,
+        events=tuple(events),
+        claims=tuple(claims),
+        declarations=Declarations.of(doc),
+    )
+
+
+# --- writing it ----------------------------------------------------------------------------
+
+
+def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> LoadResult:
     """Insert or update one article and its facts. The caller owns the transaction."""
     conn = session.connection()
     result = LoadResult()
-    key = doc.article.id
+    key = plan.key
     row = _ARTICLE_FIND.first(conn, {"key": key})
-    if row is not None and row[1] == doc.source_sha256:
+    if row is not None and row[1] == plan.source_sha256:
         result.add("articles", "unchanged")
-        result.add("entities", "unchanged", len(doc.entities))
-        result.add("events", "unchanged", len(doc.events))
-        result.add("claims", "unchanged", len(doc.claims))
+        result.add("entities", "unchanged", len(plan.entities))
+        result.add("events", "unchanged", len(plan.events))
+        result.add("claims", "unchanged", len(plan.claims))
         return result
 
-    values = {
-        "key": key,
-        "title": doc.title,
-        "text": doc.text,
-        "url": doc.article.url,
-        "publisher": doc.article.publisher,
-        "published": doc.article.published,
-        "language": doc.article.language,
-        "sha256": doc.sha256,
-        "source_sha256": doc.source_sha256,
-        "updated_at": now,
-    }
+    values = {**plan.values, "updated_at": now}
     if row is None:
         article_id = _ARTICLE_INSERT.inserted(conn, {"created_at": now, **values})
         fts.index_new_rows(conn, "article", [article_id])
@@ -324,10 +471,10 @@ def load_article(session: Session, doc: ResolvedArticle, *, now: dt.datetime) ->
         _ARTICLE_UPDATE.execute(conn, {"_id": article_id, **values})
         result.add("articles", "updated")
 
-    entity_ids, undeclared = _load_entities(conn, article_id, doc, now, result)
-    _load_relations(conn, article_id, doc, entity_ids)
-    event_ids = _load_events(conn, article_id, key, doc.events, entity_ids, result)
-    _load_claims(conn, article_id, key, doc.claims, entity_ids, event_ids, now, result)
+    entity_ids, undeclared = _load_entities(conn, article_id, plan.entities, now, result)
+    _load_relations(conn, article_id, plan.relations, entity_ids)
+    event_ids = _load_events(conn, article_id, key, plan.events, entity_ids, result)
+    _load_claims(conn, article_id, key, plan.claims, entity_ids, event_ids, now, result)
     # Last, so no old row of this article still points at an entity being dropped.
     if undeclared:
         _remove_entities(conn, article_id, undeclared)
@@ -344,11 +491,15 @@ def bump_revision(conn: Connection, now: dt.datetime) -> None:
 
 
 def _load_entities(
-    conn: Connection, article_id: int, doc: ResolvedArticle, now: dt.datetime, result: LoadResult
+    conn: Connection,
+    article_id: int,
+    entities: Sequence[EntityPlan],
+    now: dt.datetime,
+    result: LoadResult,
 ) -> tuple[dict[str, int], set[int]]:
     """Upsert the declared entities; return their ids, and the ids no longer declared here."""
     statements = _entity_statements(conn.dialect.name)
-    keys = [e.source.id for e in doc.entities]
+    keys = [e.key for e in entities]
     # key -> (id, name, kind, description, external_ids)
     existing = {
         r[1]: (r[0], *r[2:]) for r in statements["find"].rows(conn, id_list(conn, keys, "keys"))
@@ -363,18 +514,16 @@ def _load_entities(
     mention_rows: list[tuple[Any, ...]] = []
     link_rows: list[tuple[Any, ...]] = []
     added: list[int] = []
-    for position, resolved in enumerate(doc.entities):
-        e = resolved.source
-        fields = (e.name, e.kind.value, e.description, dict(e.external_ids) or None)
-        fingerprint = _fingerprint(e, resolved.mentions)
-        old = existing.get(e.id)
+    for position, e in enumerate(entities):
+        fields, fingerprint = e.fields, e.fingerprint
+        old = existing.get(e.key)
         link = links.get(old[0]) if old is not None else None
         # This article's aliases and mentions of the entity are as they were.
         same_here = link is not None and link[0] == fingerprint
         named = dict(zip(ENTITY_FIELDS, fields, strict=True))
         if old is None:
             entity_id = _ENTITY_INSERT.inserted(
-                conn, {"key": e.id, "created_at": now, "updated_at": now, **named}
+                conn, {"key": e.key, "created_at": now, "updated_at": now, **named}
             )
             added.append(entity_id)
             outcome = "added"
@@ -384,7 +533,7 @@ def _load_entities(
             if not same:
                 _ENTITY_UPDATE.execute(conn, {"_id": entity_id, "updated_at": now, **named})
             outcome = "unchanged" if same and same_here else "updated"
-        ids[e.id] = entity_id
+        ids[e.key] = entity_id
         result.add("entities", outcome)
         where = {"_article": article_id, "_entity": entity_id}
         if link is not None and same_here:
@@ -392,11 +541,8 @@ def _load_entities(
                 _LINK_POSITION.execute(conn, {**where, "position": position})
             continue
         # This article's aliases and mentions of the entity are replaced together.
-        aliases = list({(a.name, a.language): a for a in e.aliases})
-        alias_rows += [(entity_id, article_id, n, lang) for n, lang in aliases]
-        mention_rows += [
-            (article_id, a.start, a.end, entity_id, a.exact) for a in resolved.mentions
-        ]
+        alias_rows += [(entity_id, article_id, n, lang) for n, lang in e.aliases]
+        mention_rows += [(article_id, a, b, entity_id, exact) for a, b, exact in e.mentions]
         if link is not None:
             stale.append(entity_id)
             _LINK_UPDATE.execute(conn, {**where, "fingerprint": fingerprint, "position": position})
@@ -427,21 +573,17 @@ def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) ->
 
 
 def _load_relations(
-    conn: Connection, article_id: int, doc: ResolvedArticle, entity_ids: dict[str, int]
+    conn: Connection,
+    article_id: int,
+    relations: Sequence[tuple[str, str, str, list[dict[str, Any]]]],
+    entity_ids: dict[str, int],
 ) -> None:
     _RELATION_DELETE.execute(conn, {"a": article_id})
     _RELATION_INSERT.insert_values(
         conn,
         [
-            (
-                article_id,
-                i,
-                entity_ids[r.source.subject],
-                r.source.predicate.value,
-                entity_ids[r.source.object],
-                _anchors(r.anchors),
-            )
-            for i, r in enumerate(doc.relations)
+            (article_id, i, entity_ids[subject], predicate, entity_ids[obj], anchors)
+            for i, (subject, predicate, obj, anchors) in enumerate(relations)
         ],
     )
 
@@ -463,7 +605,7 @@ def _load_events(
     conn: Connection,
     article_id: int,
     article_key: str,
-    events: Sequence[ResolvedEvent],
+    events: Sequence[EventPlan],
     entity_ids: dict[str, int],
     result: LoadResult,
 ) -> dict[str, int]:
@@ -471,33 +613,21 @@ def _load_events(
     ids: dict[str, int] = {}
     participants: list[tuple[Any, ...]] = []
     added: list[int] = []
-    for position, resolved in enumerate(events):
-        ev = resolved.source
-        key = f"{article_key}.{ev.id}"
-        fingerprint = _fingerprint(ev, resolved.time and resolved.time.__dict__, resolved.anchors)
+    for position, ev in enumerate(events):
+        key = f"{article_key}.{ev.local}"
         old = existing.get(key)
-        if old is not None and old.fingerprint == fingerprint:
-            ids[ev.id] = old.id
+        if old is not None and old.fingerprint == ev.fingerprint:
+            ids[ev.local] = old.id
             _keep_position(conn, event_t, old, position)
             result.add("events", "unchanged")
             continue
-        t = resolved.time
         values = {
+            **ev.values,
             "key": key,
             "article_id": article_id,
             "position": position,
-            "kind": ev.kind.value,
-            "summary": ev.summary,
-            "time_start": t.start if t else None,
-            "time_end": t.end if t else None,
-            "time_precision": t.precision.value if t else None,
-            "time_anchor": _opt(t.anchor) if t else None,
-            "time_note": t.note if t else None,
             "location_id": entity_ids[ev.location] if ev.location else None,
-            "modality": ev.modality.value,
-            "status": ev.status.value,
-            "anchors": _anchors(resolved.anchors),
-            "fingerprint": fingerprint,
+            "fingerprint": ev.fingerprint,
         }
         if old is None:
             event_id = _EVENT_INSERT.inserted(conn, values)
@@ -508,23 +638,17 @@ def _load_events(
             _EVENT_UPDATE.execute(conn, {"_id": event_id, **values})
             _PARTICIPANT_DELETE.execute(conn, {"event": event_id})
             result.add("events", "updated")
-        ids[ev.id] = event_id
-        participants += _participant_rows(event_id, resolved, entity_ids)
+        ids[ev.local] = event_id
+        participants += [
+            (event_id, entity_ids[entity], role, i)
+            for i, (entity, role) in enumerate(ev.participants)
+        ]
     fts.index_new_rows(conn, "event", added)
     _PARTICIPANT_INSERT.insert_values(conn, participants)
     _remove_missing(
-        conn, event_t, existing, {f"{article_key}.{e.source.id}" for e in events}, "events", result
+        conn, event_t, existing, {f"{article_key}.{e.local}" for e in events}, "events", result
     )
     return ids
-
-
-def _participant_rows(
-    event_id: int, resolved: ResolvedEvent, entity_ids: dict[str, int]
-) -> list[tuple[Any, ...]]:
-    return [
-        (event_id, entity_ids[p.entity], p.role, i)
-        for i, p in enumerate(resolved.source.participants)
-    ]
 
 
 def _keep_position(conn: Connection, table: Table, old: _Existing, position: int) -> None:
@@ -551,14 +675,14 @@ def _load_claims(
     conn: Connection,
     article_id: int,
     article_key: str,
-    claims: Sequence[ResolvedClaim],
+    claims: Sequence[ClaimPlan],
     entity_ids: dict[str, int],
     event_ids: dict[str, int],
     now: dt.datetime,
     result: LoadResult,
 ) -> None:
     existing = _existing(conn, claim_t, article_id)
-    keys = [f"{article_key}.{c.source.id}" for c in claims]
+    keys = [f"{article_key}.{c.local}" for c in claims]
     last = _last_statuses(conn, keys)
     # Rows are gathered and written with one statement per table, not one per claim.
     # Rows as the values of each insert's columns, in order.
@@ -567,36 +691,22 @@ def _load_claims(
     related: list[tuple[Any, ...]] = []
     evidence: list[tuple[Any, ...]] = []
     added: list[int] = []
-    for position, resolved in enumerate(claims):
-        c = resolved.source
+    for position, c in enumerate(claims):
         key = keys[position]
-        fingerprint = _fingerprint(
-            c,
-            resolved.attribution,
-            resolved.hedge,
-            resolved.anchors,
-            [(e.anchor, e.source) for e in resolved.evidence],
-        )
         old = existing.get(key)
-        if old is not None and old.fingerprint == fingerprint:
+        if old is not None and old.fingerprint == c.fingerprint:
             _keep_position(conn, claim_t, old, position)
             result.add("claims", "unchanged")
             continue
         values = {
+            **c.values,
             "key": key,
             "article_id": article_id,
             "position": position,
-            "text": c.text,
-            "kind": c.kind.value,
             "claimant_id": entity_ids[c.claimant],
-            "attribution": _opt(resolved.attribution),
-            "status": c.status.value,
-            "rationale": c.rationale,
-            "hedge": _opt(resolved.hedge),
-            "anchors": _anchors(resolved.anchors),
             "subject_ids": [entity_ids[s] for s in c.subjects] or None,
             "event_keys": [f"{article_key}.{e}" for e in c.events] or None,
-            "fingerprint": fingerprint,
+            "fingerprint": c.fingerprint,
         }
         if old is None:
             claim_id = _CLAIM_INSERT.inserted(conn, values)
@@ -614,28 +724,29 @@ def _load_claims(
             (
                 claim_id,
                 i,
-                ev.source.source,
-                entity_ids[ev.source.source_entity] if ev.source.source_entity else None,
-                ev.source.stance.value,
-                ev.source.summary,
-                ev.source.url,
-                _opt(ev.anchor),
-                ev.source.date,
+                source,
+                entity_ids[source_entity] if source_entity else None,
+                stance,
+                summary,
+                url,
+                anchor,
+                date_,
             )
-            for i, ev in enumerate(resolved.evidence)
+            for i, (source, source_entity, stance, summary, url, anchor, date_) in enumerate(
+                c.evidence
+            )
         ]
+        status = c.values["status"]
         seq, recorded = last.get(key, (0, None))
         previous = old.status if old is not None else recorded
-        if previous != c.status.value:
-            history.append((key, seq + 1, c.status.value, c.rationale, now))
+        if previous != status:
+            history.append((key, seq + 1, status, c.values["rationale"], now))
     fts.index_new_rows(conn, "claim", added)
     _HISTORY_INSERT.insert_values(conn, history)
     _SUBJECT_INSERT.insert_values(conn, subjects)
     _CLAIM_EVENT_INSERT.insert_values(conn, related)
     _EVIDENCE_INSERT.insert_values(conn, evidence)
-    _remove_missing(
-        conn, claim_t, existing, {f"{article_key}.{c.source.id}" for c in claims}, "claims", result
-    )
+    _remove_missing(conn, claim_t, existing, set(keys), "claims", result)
 
 
 def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
