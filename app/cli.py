@@ -431,9 +431,14 @@ def serve(
 
 def run_server(factory: str, settings: Settings) -> None:
     """Serve the app that the import string ``factory`` builds, as ``settings`` say."""
+    import logging
+
     import uvicorn
 
     from app.serving import uvicorn_loop
+
+    # No log line shows the thread or process: not looking them up saves every line's cost.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
     uvicorn.run(
         factory,

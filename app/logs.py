@@ -35,6 +35,19 @@ class JSONFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """The standard formatter, formatting each second's time once rather than every line."""
+
+    _second: tuple[int, str] | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        cached = self._second
+        if cached is None or cached[0] != second:
+            cached = self._second = (second, super().formatTime(record, datefmt))
+        return cached[1]
+
+
 def log_config(settings: Settings) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the server and the app, in the chosen format."""
     level = settings.log_level.upper()
@@ -42,6 +55,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
         {"()": f"{__name__}.JSONFormatter"}
         if settings.log_format == "json"
         else {
+            "()": f"{__name__}.TextFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         }

@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Sequence
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -231,6 +232,16 @@ AnchoredPageDep = Annotated[AnchoredPageParams, Depends(on_loop(AnchoredPagePara
 ClaimPageDep = Annotated[ClaimPageParams, Depends(on_loop(ClaimPageParams))]
 
 
+def next_page_url(request: Request, cursor: str) -> str:
+    """The request's URL with ``cursor`` as its last parameter, replacing any other cursor.
+
+    What Starlette's ``URL.include_query_params`` gives, without parsing the URL again.
+    """
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    query.append(("cursor", cursor))
+    return str(request.url).partition("?")[0] + "?" + urlencode(query)
+
+
 def page(
     request: Request,
     result: "queries.PageResult | formats.Export",
@@ -260,7 +271,7 @@ def page(
     next_url = None
     headers = {"Vary": "Accept"}
     if next_cursor is not None:
-        next_url = str(request.url.include_query_params(cursor=next_cursor))
+        next_url = next_page_url(request, next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     body: dict[str, Any] = {
         "items": items,
