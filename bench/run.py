@@ -263,7 +263,8 @@ def machine(tools: Tools) -> Json:
         [tools.wrk, "-v"], capture_output=True, text=True, timeout=10, check=False
     )
     wrk_line = (wrk_version.stdout + wrk_version.stderr).strip().splitlines()
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # The results file this run may write is not a change to the code it measures.
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
     return {
         "cpu_model": model.group(1).strip() if model else platform.processor() or "unknown",
         "cores": os.cpu_count(),
