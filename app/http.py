@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.db import DatabaseSession, SessionDep, blocking
 from app.formats import quality_values
 from app.models import data_revision_t
+from app.queries import remember_revision
 from app.settings import Settings
 from app.statements import Statement
 
@@ -145,7 +146,9 @@ class NotModified(Exception):
 
 def _read(session: DatabaseSession) -> tuple[int, dt.datetime | None] | None:
     try:
-        row = _REVISION.first(session.connection())
+        conn = session.connection()
+        row = _REVISION.first(conn)
+        remember_revision(conn, None if row is None else int(row[0]))
         return None if row is None else (row[0], row[1])
     except SQLAlchemyError:
         session.rollback()

@@ -773,6 +773,26 @@ CLAIM_BY_KEY = Statement(CLAIM_SELECT.where(claim_t.c.key == bindparam("key")), 
 
 
 _REVISION = Statement(select(data_revision_t.c.revision).where(data_revision_t.c.id == 1))
+_SEEN_REVISION = "article_facts.revision"  # conn.info key: (transaction, revision)
+
+
+def remember_revision(conn: Connection, revision: int | None) -> None:
+    """Note the data revision ``conn``'s current transaction sees, read by the caller.
+
+    The API's transactions only read, each from one snapshot, so the revision read for a
+    request's validators is the one its queries see: they need not read it again.
+    """
+    conn.info[_SEEN_REVISION] = (conn.get_transaction(), revision)
+
+
+def _revision(conn: Connection) -> int | None:
+    """The data revision ``conn``'s transaction sees: as remembered, else read now."""
+    transaction = conn.get_transaction()
+    seen = conn.info.get(_SEEN_REVISION)
+    if transaction is not None and seen is not None and seen[0] is transaction:
+        return seen[1]  # type: ignore[no-any-return]
+    row = _REVISION.first(conn)
+    return None if row is None else int(row[0])
 
 
 @cache
@@ -798,8 +818,7 @@ class EntityRefs:
 
     def refs(self, conn: Connection, ids: Iterable[int]) -> dict[int, Row]:
         """The refs of these entities (those that exist), read in ``conn``'s transaction."""
-        row = _REVISION.first(conn)
-        revision = None if row is None else int(row[0])
+        revision = _revision(conn)
         kept_revision, kept = self._kept
         if revision is None or kept_revision is None or revision > kept_revision:
             kept = {}

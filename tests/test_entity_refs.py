@@ -4,10 +4,10 @@ import json
 import shutil
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, select
 
-from app.models import entity_t
-from app.queries import EntityRefs, row_id
+from app.models import data_revision_t, entity_t
+from app.queries import EntityRefs, remember_revision, row_id
 from tests.conftest import DATA, SEED_FILE, Ingest
 
 
@@ -51,3 +51,34 @@ def test_unknown_entities_are_left_out(engine: Engine, ingest: Ingest) -> None:
     with engine.connect() as conn:
         conn.begin()
         assert EntityRefs().refs(conn, [10**9]) == {}
+
+
+def test_a_remembered_revision_is_read_again_only_in_a_new_transaction(
+    engine: Engine, ingest: Ingest
+) -> None:
+    ingest(DATA)
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "data_revision" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.connect() as conn:
+            conn.begin()
+            pk = row_id(conn, entity_t, "kazakhstan")
+            assert pk is not None
+            revision = conn.execute(select(data_revision_t.c.revision)).scalar_one()
+            remember_revision(conn, revision)
+            reads.clear()
+            refs = EntityRefs()
+            assert refs.refs(conn, [pk])[pk]["id"] == "kazakhstan"
+            assert reads == []
+            conn.rollback()
+            # The same pooled connection, a new transaction: the revision is read again.
+            conn.begin()
+            assert refs.refs(conn, [pk])[pk]["id"] == "kazakhstan"
+            assert len(reads) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
