@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
+from app import fts
 from app.db import create_db_engine, upgrade
 from app.ingest.document import (
     FactFileError,
@@ -105,6 +106,9 @@ KEEP_CHECKED = 1000
 WORKER_PROCESSES = min(4, os.cpu_count() or 1)
 PARALLEL_FILES = 200
 CHUNK = 16  # files a worker is handed at a time
+# A run that wrote at least this share of the articles the database holds merges the search
+# indexes at its end (see fts.merge_indexes): a cost in proportion to the run's own.
+MERGE_SHARE = 0.1
 
 
 def _messages(exc: FactFileErrors) -> str:
@@ -285,7 +289,28 @@ def ingest_documents(
         if progress and task is not None:
             progress.advance(task)
     commit()
+    _merge_search_indexes(session, total)
     return total
+
+
+def _merge_search_indexes(session: Session, result: LoadResult) -> None:
+    """Merge the search indexes after a run that wrote a large share of the articles.
+
+    The articles are committed by then: a failure is reported, and the indexes stay as
+    they were, unmerged but complete.
+    """
+    written = result.get("articles", "added") + result.get("articles", "updated")
+    if not written:
+        return
+    try:
+        with session.begin():
+            conn = session.connection()
+            held = conn.exec_driver_sql("SELECT count(*) FROM article").scalar_one()
+            if written >= MERGE_SHARE * held:
+                fts.merge_indexes(conn)
+    except SQLAlchemyError as exc:
+        session.rollback()
+        err.print(f"Warning: the search indexes were not merged: {_db_error(exc)}", markup=False)
 
 
 def summary(result: LoadResult) -> str:

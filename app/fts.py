@@ -420,6 +420,19 @@ def index_new_rows(conn: Connection, name: str, ids: Sequence[int]) -> None:
         statement.execute(conn, {"ids": orjson.dumps(list(ids)).decode()})
 
 
+def merge_indexes(conn: Connection) -> None:
+    """SQLite: merge each search index into one segment, in ``conn``'s transaction.
+
+    Every batch of new rows adds segments to an FTS5 index, which merges them only a few
+    at a time, and a query looks each word up in every segment: after a large load, finding
+    a rare word costs about a quarter less in a merged index. Merging rewrites the whole
+    index (about 3 s for 100,000 articles). Nothing to do on PostgreSQL.
+    """
+    if conn.dialect.name == "sqlite":
+        for table in FTS_TABLES.values():
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+
 def index_new_aliases(conn: Connection, article_id: int, entity_ids: Sequence[int]) -> None:
     """SQLite: add the aliases just inserted for these entities in this article to the index."""
     if entity_ids and conn.dialect.name == "sqlite":

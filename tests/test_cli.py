@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from rich.console import Console
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from app import cli as cli_module
@@ -373,3 +374,52 @@ def test_settings_errors_print_brackets_and_no_password(monkeypatch: pytest.Monk
     monkeypatch.setenv("APP_DATABASE_URL", "sqlite:///x.db")
     monkeypatch.setenv("APP_ROOT_PATH", "[facts]")
     assert "[facts]" not in invoke("migrate")[2]  # the value is not echoed either way
+
+
+def test_a_run_writing_a_large_share_of_the_articles_merges_the_search_indexes(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merged: list[str] = []
+    merge = cli_module.fts.merge_indexes
+
+    def recorded(conn: Any) -> None:
+        merged.append(conn.dialect.name)
+        merge(conn)
+
+    monkeypatch.setattr(cli_module.fts, "merge_indexes", recorded)
+    url = db_url
+    assert invoke("ingest", str(_articles(tmp_path / "first", 20)), "--database-url", url)[0] == 0
+    assert len(merged) == 1  # 20 of 20 articles
+    later = tmp_path / "later"
+    later.mkdir()
+    write_doc(later / "late.json", minimal_doc(article={**minimal_doc()["article"], "id": "late"}))
+    assert invoke("ingest", str(later), "--database-url", url)[0] == 0
+    assert len(merged) == 1  # 1 of 21: left to the index's own merging
+    if is_sqlite(url):
+        engine = create_db_engine(url)
+        try:
+            with engine.begin() as conn:
+                for table in cli_module.fts.FTS_TABLES.values():
+                    conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+                found = conn.exec_driver_sql(
+                    "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'alice'"
+                ).scalar()
+                assert found == 21
+        finally:
+            engine.dispose()
+
+
+def test_a_failed_merge_of_the_search_indexes_is_a_warning(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(conn: Any) -> None:
+        raise OperationalError("INSERT INTO article_fts …", {}, Exception("disk on fire"))
+
+    monkeypatch.setattr(cli_module.fts, "merge_indexes", fail)
+    code, out, err = invoke("ingest", str(_articles(tmp_path / "a", 3)), "--database-url", db_url)
+    assert code == 0
+    assert out.startswith("3 articles (3 added); ")
+    assert err.strip() == "Warning: the search indexes were not merged: disk on fire"
+    assert invoke("ingest", str(tmp_path / "a"), "--database-url", db_url)[1].startswith(
+        "Nothing changed: 3 articles (3 unchanged)"
+    )
