@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from app import cli as cli_module
+from app import fts
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, schema_revision
 from app.ingest.document import json_schema, read_fact_file
@@ -380,13 +381,13 @@ def test_a_run_writing_a_large_share_of_the_articles_merges_the_search_indexes(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     merged: list[str] = []
-    merge = cli_module.fts.merge_indexes
+    merge = fts.merge_indexes
 
     def recorded(conn: Any) -> None:
         merged.append(conn.dialect.name)
         merge(conn)
 
-    monkeypatch.setattr(cli_module.fts, "merge_indexes", recorded)
+    monkeypatch.setattr(fts, "merge_indexes", recorded)
     url = db_url
     assert invoke("ingest", str(_articles(tmp_path / "first", 20)), "--database-url", url)[0] == 0
     assert len(merged) == 1  # 20 of 20 articles
@@ -399,7 +400,7 @@ def test_a_run_writing_a_large_share_of_the_articles_merges_the_search_indexes(
         engine = create_db_engine(url)
         try:
             with engine.begin() as conn:
-                for table in cli_module.fts.FTS_TABLES.values():
+                for table in fts.FTS_TABLES.values():
                     conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
                 found = conn.exec_driver_sql(
                     "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'alice'"
@@ -415,7 +416,7 @@ def test_a_failed_merge_of_the_search_indexes_is_a_warning(
     def fail(conn: Any) -> None:
         raise OperationalError("INSERT INTO article_fts …", {}, Exception("disk on fire"))
 
-    monkeypatch.setattr(cli_module.fts, "merge_indexes", fail)
+    monkeypatch.setattr(fts, "merge_indexes", fail)
     code, out, err = invoke("ingest", str(_articles(tmp_path / "a", 3)), "--database-url", db_url)
     assert code == 0
     assert out.startswith("3 articles (3 added); ")
