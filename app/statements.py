@@ -193,39 +193,20 @@ class Statement:
                 values[name] = binds[name](value) if name in binds else value
         return values
 
+    def _compiled(self, conn: Connection) -> _Compiled:
+        return self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+
     def _run(
         self, conn: Connection, params: Any, many: bool = False
     ) -> tuple[_Compiled, int, int | None, Fetched]:
         """Run the statement; its compiled form, how many rows it changed, the row id the
         driver gives the row an INSERT added (SQLite) and the rows it returned."""
-        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        c = self._compiled(conn)
         if many:
             bound: Any = [self._bound(c, row) for row in params]
         else:
             bound = self._bound(c, params)
-        dbapi = conn.dialect.loaded_dbapi
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        dispatch = conn.dispatch
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(conn, cursor, c.sql, bound, None, many)
-        try:
-            if many:
-                cursor.executemany(c.sql, bound)
-            else:
-                cursor.execute(c.sql, bound)
-            fetched: Fetched = []
-            if cursor.description is not None:
-                fetched = cursor.fetchall()  # type: ignore[assignment]
-            changed = int(cursor.rowcount)
-            lastrowid = getattr(cursor, "lastrowid", None)
-        except dbapi.Error as exc:
-            error = DBAPIError.instance(c.sql, bound, exc, dbapi.Error, dialect=conn.dialect)
-            raise error from exc
-        finally:
-            cursor.close()
-        if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(conn, cursor, c.sql, bound, None, many)
-        return c, changed, lastrowid, fetched
+        return (c, *_execute(conn, c.sql, bound, many))
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Fetched:
         """Every row of the statement with ``params`` bound, in ``conn``'s transaction."""
@@ -256,7 +237,7 @@ class Statement:
         """Insert ``rows``, each the values of ``columns`` in that order (none: nothing)."""
         if not rows:
             return
-        c = self._by_dialect.get(conn.dialect.name) or self._compile(conn.dialect)
+        c = self._compiled(conn)
         if c.order is None:  # named parameters
             self.executemany(conn, [dict(zip(self.columns, row, strict=True)) for row in rows])
             return
@@ -269,20 +250,36 @@ class Statement:
                 ]
                 for row in rows
             ]
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        dbapi = conn.dialect.loaded_dbapi
-        dispatch = conn.dispatch
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(conn, cursor, c.sql, rows, None, True)
-        try:
-            cursor.executemany(c.sql, rows)
-        except dbapi.Error as exc:
-            error = DBAPIError.instance(c.sql, rows, exc, dbapi.Error, dialect=conn.dialect)
-            raise error from exc
-        finally:
-            cursor.close()
-        if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(conn, cursor, c.sql, rows, None, True)
+        _execute(conn, c.sql, rows, True)
+
+
+def _execute(conn: Connection, sql: str, bound: Any, many: bool) -> tuple[int, int | None, Fetched]:
+    """Run ``sql`` on a cursor of ``conn``'s driver connection, firing SQLAlchemy's cursor
+    events and raising its errors; how many rows it changed, the driver's last row id (an
+    INSERT, on SQLite) and the rows it returned."""
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute:
+        dispatch.before_cursor_execute(conn, cursor, sql, bound, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, bound)
+        else:
+            cursor.execute(sql, bound)
+        fetched: Fetched = []
+        if cursor.description is not None:
+            fetched = cursor.fetchall()  # type: ignore[assignment]
+        changed = int(cursor.rowcount)
+        lastrowid = getattr(cursor, "lastrowid", None)
+    except dbapi.Error as exc:
+        error = DBAPIError.instance(sql, bound, exc, dbapi.Error, dialect=conn.dialect)
+        raise error from exc
+    finally:
+        cursor.close()
+    if dispatch.after_cursor_execute:
+        dispatch.after_cursor_execute(conn, cursor, sql, bound, None, many)
+    return changed, lastrowid, fetched
 
 
 def _result_columns(statement: Any) -> Sequence[Any]:
