@@ -460,8 +460,6 @@ def run_server(factory: str, settings: Settings) -> None:
 
     import uvicorn
 
-    from app.serving import uvicorn_loop
-
     # No log line shows the thread or process: not looking them up saves every line's cost.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
@@ -471,8 +469,8 @@ def run_server(factory: str, settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        loop=uvicorn_loop(settings.event_loop, settings.workers),
-        http="app.serving:HTTPProtocol",
+        loop=settings.event_loop,
+        http="httptools",
         log_level=settings.log_level,
         log_config=log_config(settings),
         access_log=False,  # replaced by the app's own access log, which has durations

@@ -1,24 +1,22 @@
 """Database engines, sessions and migrations."""
 
-from collections.abc import AsyncIterator, Callable
-from contextvars import ContextVar
+import threading
+import time
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool, StaticPool
-from starlette.concurrency import run_in_threadpool
 
+from app.errors import APIError
 from app.settings import bundled_path
-
-T = TypeVar("T")
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -75,6 +73,7 @@ def create_db_engine(
     max_overflow: int = 10,
     pool_timeout: float = 30.0,
     pool_recycle: int = 1800,
+    statement_timeout_ms: int = 0,
 ) -> Engine:
     """An engine for ``url`` whose transactions each see one consistent state of the data.
 
@@ -82,6 +81,8 @@ def create_db_engine(
     ``REPEATABLE READ``), so a response never mixes data from before and after an ingest. A
     ``writer`` (ingest, migrations) holds the database's single write lock for its whole
     transaction: ``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL.
+    A reader's statements on PostgreSQL stop after ``statement_timeout_ms`` (0: never); on
+    SQLite, ``Database`` sets each transaction's time limit.
     """
     pool: dict[str, Any] = {
         "pool_size": pool_size,
@@ -121,80 +122,161 @@ def create_db_engine(
             lambda conn: conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})"),
         )
         return engine
-    return create_engine(url, isolation_level="REPEATABLE READ", **pool, **fast_json)
-
-
-# Whether this request's database calls run on the event loop (see ``blocking``).
-_ON_LOOP: ContextVar[bool] = ContextVar("database_on_loop", default=False)
+    # A reader's statements stop after the time limit, counted by the server itself.
+    connect_args = (
+        {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+    )
+    return create_engine(
+        url,
+        isolation_level="REPEATABLE READ",
+        connect_args=connect_args,
+        **pool,
+        **fast_json,
+    )
 
 
 def on_loop(engine: Engine, setting: str = "auto") -> bool:
-    """Whether calls to ``engine`` run on the event loop rather than in the threadpool.
+    """Whether cheap reads of ``engine`` may run on the event loop rather than in a thread.
 
-    By default (``auto``) on SQLite, which answers from the page cache in microseconds
-    and whose readers never wait for a writer in WAL mode: a hop to a worker thread (about
-    100 µs) costs more than it could overlap. PostgreSQL waits on the network, which a
+    By default (``auto``) on SQLite, which answers an indexed read from the page cache in
+    microseconds and whose readers never wait for a writer in WAL mode: a hop to a worker
+    thread (about 100 µs) costs more than the read. PostgreSQL waits on the network, which a
     worker thread overlaps with other requests.
     """
     return engine.dialect.name == "sqlite" if setting == "auto" else setting == "true"
 
 
-async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a call that uses the request's database where ``on_loop`` says it belongs."""
-    if _ON_LOOP.get():
-        return call(*args, **kwargs)
-    return await run_in_threadpool(call, *args, **kwargs)
+class DatabaseBusy(APIError):
+    """Every connection the worker may open is in use, and none came free in time."""
+
+    status_code = 503
 
 
-class DatabaseSession:
-    """A request's database connection: opened on first use, in one transaction, closed at
-    the end of the request.
+class Gate:
+    """How many connections of an engine may be open at once: the pool's capacity.
 
-    Its transaction is a snapshot (see ``create_db_engine``). A route that never asks for
-    the connection never touches the database, so health checks and docs answer while the
-    database is down. Lighter than an ORM session, which the read routes have no use for.
+    Every connection a reader opens passes the gate first, so the pool itself never makes a
+    caller wait. A caller on the event loop only ever tries (``try_enter``), and moves its
+    work to a thread when the gate is full; a thread waits up to the pool's timeout.
     """
 
-    __slots__ = ("_conn", "engine")
+    __slots__ = ("_slots", "timeout")
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, size: int, timeout: float) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+        self.timeout = timeout
+
+    def try_enter(self) -> bool:
+        """Take a slot if one is free now."""
+        return self._slots.acquire(blocking=False)
+
+    def enter(self) -> None:
+        """Take a slot, waiting up to ``timeout`` seconds; DatabaseBusy after that."""
+        if not self._slots.acquire(timeout=self.timeout):
+            raise DatabaseBusy(
+                f"every database connection stayed in use for {self.timeout:g} s; try again"
+            )
+
+    def leave(self) -> None:
+        self._slots.release()
+
+
+def gate_for(engine: Engine, pool_size: int, max_overflow: int, timeout: float) -> Gate:
+    """The gate of ``engine``: the pool's size plus overflow, or one for a shared connection."""
+    size = pool_size + max_overflow if isinstance(engine.pool, QueuePool) else 1
+    return Gate(size, timeout)
+
+
+# How often (in SQLite virtual machine instructions) a statement checks its time limit.
+PROGRESS_STEPS = 100_000
+
+
+def limit_time(conn: Connection, milliseconds: int) -> None:
+    """Interrupt ``conn``'s statements once ``milliseconds`` have passed from now (SQLite).
+
+    PostgreSQL connections of the API carry a ``statement_timeout`` instead (see
+    ``create_db_engine``). Either way the statement fails with an OperationalError that
+    ``app.errors.is_timeout`` recognises.
+    """
+    if conn.dialect.name != "sqlite" or milliseconds <= 0:
+        return
+    deadline = time.monotonic() + milliseconds / 1000
+    monotonic = time.monotonic
+
+    def past_deadline() -> bool:
+        return monotonic() > deadline
+
+    driver = conn.connection.dbapi_connection
+    driver.set_progress_handler(past_deadline, PROGRESS_STEPS)  # type: ignore[union-attr]
+
+
+def _clear_time_limit(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite" and not conn.closed and not conn.invalidated:
+        driver = conn.connection.dbapi_connection
+        driver.set_progress_handler(None, 0)  # type: ignore[union-attr]
+
+
+class Database:
+    """One unit of reading: a connection opened on first use, in one transaction, closed by
+    ``close``.
+
+    Its transaction is a snapshot (see ``create_db_engine``) whose statements share one time
+    limit. A route that never asks for the connection never touches the database, so health
+    checks and docs answer while the database is down. ``on_open`` runs once the connection
+    is open (the HTTP layer reads the data's revision there). ``entered`` says the caller
+    already holds a slot of the gate.
+    """
+
+    __slots__ = ("_conn", "engine", "entered", "gate", "limit_ms", "on_open")
+
+    def __init__(
+        self,
+        engine: Engine,
+        gate: Gate,
+        *,
+        limit_ms: int = 0,
+        on_open: Callable[[Connection], None] | None = None,
+        entered: bool = False,
+    ) -> None:
         self.engine = engine
+        self.gate = gate
+        self.limit_ms = limit_ms
+        self.on_open = on_open
+        self.entered = entered
         self._conn: Connection | None = None
 
     def connection(self) -> Connection:
-        """The request's connection, in its transaction."""
+        """The connection, in its transaction."""
         conn = self._conn
         if conn is None:
+            if not self.entered:
+                self.gate.enter()
+                self.entered = True
             conn = self.engine.connect()
             try:
                 conn.begin()
+                limit_time(conn, self.limit_ms)
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
+            if self.on_open is not None:
+                self.on_open(conn)
         return conn
 
-    def rollback(self) -> None:
-        """End the transaction (after a failed statement); the next use starts another."""
-        self.close()
-
     def close(self) -> None:
+        """End the transaction, return the connection, and leave the gate."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
-
-async def get_session(request: Request) -> AsyncIterator[DatabaseSession]:
-    """One database session per request, on the app's engine (closed where its calls run)."""
-    _ON_LOOP.set(request.app.state.db_on_loop)
-    session = DatabaseSession(request.app.state.engine)
-    try:
-        yield session
-    finally:
-        await blocking(session.close)
-
-
-SessionDep = Annotated[DatabaseSession, Depends(get_session)]
+        try:
+            if conn is not None:
+                try:
+                    _clear_time_limit(conn)
+                finally:
+                    conn.close()
+        finally:
+            if self.entered:
+                self.entered = False
+                self.gate.leave()
 
 
 def alembic_config(url: str) -> Config:
@@ -219,5 +301,9 @@ def code_head() -> str | None:
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """The database's current migration revision and the newest one the code knows."""
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, code_head()
+        return migration_revision(conn)
+
+
+def migration_revision(conn: Connection) -> tuple[str | None, str | None]:
+    """``schema_revision`` read on a connection already open."""
+    return MigrationContext.configure(conn).get_current_revision(), code_head()

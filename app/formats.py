@@ -4,8 +4,8 @@ The format is chosen by ``?format=`` when given, otherwise by the ``Accept`` hea
 (RFC 9110 proactive negotiation, q-values honoured), otherwise JSON.
 
 CSV and NDJSON of a whole list are exports: they stream every row matching the filters,
-read in batches on a connection and transaction of their own, so a large export is never
-built in memory and reads one consistent snapshot.
+read in batches, each on a connection taken for that batch alone, so a large export is never
+built in memory and a client that reads slowly holds no connection.
 """
 
 import csv
@@ -15,16 +15,18 @@ import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, Union, get_args, get_origin
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from starlette.responses import Response, StreamingResponse
 
 from app import queries
+from app.db import Database
 from app.errors import PROBLEM_JSON, APIError
+from app.http import absolute_url, quality_values
 from app.models import STATUS_DEFINITIONS, VerificationStatus
 from app.schemas import Problem
 
@@ -84,19 +86,13 @@ _FORMAT_HELP = (
 )
 
 
-def _format_query(enum: type[StrEnum]) -> Any:
+def media_type_help(enum: type[StrEnum]) -> str:
+    """The description of a `format` parameter offering the formats of ``enum``."""
     names = [f.value for f in enum]
     types_ = [m for m, f in MEDIA_TYPES if f.value in names]
-    return Query(
-        description=_FORMAT_HELP.format(
-            choices=", ".join(f"`{n}`" for n in names), types=", ".join(f"`{t}`" for t in types_)
-        )
+    return _FORMAT_HELP.format(
+        choices=", ".join(f"`{n}`" for n in names), types=", ".join(f"`{t}`" for t in types_)
     )
-
-
-ListFormatQuery = Annotated[ListFormat | None, _format_query(ListFormat)]
-ClaimListFormatQuery = Annotated[ClaimListFormat | None, _format_query(ClaimListFormat)]
-ClaimFormatQuery = Annotated[ClaimFormat | None, _format_query(ClaimFormat)]
 
 
 class NotAcceptable(APIError):
@@ -109,27 +105,6 @@ class Chosen:
 
     format: Format
     media_type: str
-
-
-def quality_values(header: str) -> list[tuple[str, float]]:
-    """The items of a list header (Accept, Accept-Encoding) with their ``q`` weights.
-
-    RFC 9110, section 12.4.2: an item without ``q`` weighs 1; a ``q`` that is not a
-    number weighs -1, which no caller accepts.
-    """
-    items = []
-    for part in header.split(","):
-        item, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = -1.0
-        items.append((item, q))
-    return items
 
 
 def _accept_ranges(header: str) -> list[tuple[str, str, float]]:
@@ -339,12 +314,20 @@ def _columns(request: Request, fields: Sequence[str] | None) -> list[Column]:
     if model is None:
         return []
     # Resources embedded with include= (a claim's evidence, history) are JSON cells.
-    included = [(name, _as_json(name)) for name in request.query_params.getlist("include")]
+    asked = request.query_params.getlist("include")
+    included = [(name, _as_json(name)) for name in asked]
+    # Fields that only an include= embeds are columns only when asked for, at the end.
+    embedded = set(EMBEDDED) - set(asked)
+    names = [f for f in model.model_fields if f not in EMBEDDED]
     if fields is None:
-        return csv_columns(model) + included
-    return [c for f in model.model_fields if f in fields for c in _field_columns(model, f)] + [
-        c for c in included if c[0] in fields
+        return [c for f in names for c in _field_columns(model, f)] + included
+    return [c for f in names if f in fields for c in _field_columns(model, f)] + [
+        c for c in included if c[0] in fields and c[0] not in embedded
     ]
+
+
+# What `include=` may embed in a list's items (see ``app.filters``).
+EMBEDDED = ("evidence", "history")
 
 
 def _field_columns(model: type[BaseModel], name: str) -> list[Column]:
@@ -386,26 +369,39 @@ def export(
 ) -> StreamingResponse:
     """The whole list as CSV or NDJSON, streamed in batches of ``EXPORT_BATCH``.
 
-    The stream reads on its own connection (the request's session ends with the
-    handler) in one transaction: a snapshot on both databases, so an ingest that
-    commits during the export does not show in half of it.
+    Each batch is read in a transaction of its own, on a connection taken for that batch
+    alone and returned before the batch is sent: a client that reads slowly, or not at all,
+    holds no connection, and the others' requests never wait for it. Batches follow the
+    list's keyset order, so an export never repeats or skips an item that stays in the list;
+    items added while it runs appear at its end (in ingest order), and an item changed
+    while it runs shows as it was when its batch was read.
     """
-    engine: Engine = request.app.state.engine
+    state = request.app.state
     columns = _columns(request, fields)
     narrow = _narrow(fields)
     chunk = _chunks(chosen.format, columns)
 
+    def batch(after: queries.Key | None) -> tuple[bytes, queries.Key | None]:
+        db = Database(state.engine, state.gate, limit_ms=state.settings.query_timeout_ms)
+        try:
+            conn = db.connection()
+            items, after = job.query(conn, **job.filters, after=after, limit=EXPORT_BATCH)
+            return (
+                chunk(narrow(convert(conn, items) if convert else items)) if items else b""
+            ), after
+        finally:
+            db.close()
+
     def stream() -> Iterator[bytes]:
         if chosen.format is Format.csv:
             yield _csv_chunk([[name for name, _ in columns]])
-        with engine.connect() as conn, conn.begin():
-            after: queries.Key | None = None
-            while True:
-                items, after = job.query(conn, **job.filters, after=after, limit=EXPORT_BATCH)
-                if items:
-                    yield chunk(narrow(convert(conn, items) if convert else items))
-                if after is None:
-                    break
+        after: queries.Key | None = None
+        while True:
+            data, after = batch(after)
+            if data:
+                yield data
+            if after is None:
+                break
 
     return StreamingResponse(
         stream(), media_type=_content_type(chosen), headers=_headers(request, chosen)
@@ -515,7 +511,9 @@ def claim_review(
     return _absent_none(
         {
             "@type": "ClaimReview",
-            "url": str(request.url_for("get_claim", claim_id=claim["id"])),
+            "url": absolute_url(
+                request, request.app.url_path_for("get_claim", claim_id=claim["id"])
+            ),
             "identifier": claim["id"],
             "claimReviewed": claim["text"],
             "datePublished": reviewed.date().isoformat() if reviewed is not None else None,
@@ -527,7 +525,10 @@ def claim_review(
                         "@type": AUTHOR_TYPES.get(claimant["kind"], "Organization"),
                         "name": claimant["name"],
                         "identifier": claimant["id"],
-                        "url": str(request.url_for("get_entity", entity_id=claimant["id"])),
+                        "url": absolute_url(
+                            request,
+                            request.app.url_path_for("get_entity", entity_id=claimant["id"]),
+                        ),
                     },
                     "datePublished": _iso(article["published"]) if article else None,
                     "appearance": appearance,
@@ -567,14 +568,6 @@ def claimreview_response(
         media_type=JSON_LD,
         headers={"Vary": "Accept", **(headers or {})},
     )
-
-
-async def claim_format(request: Request, format: ClaimFormatQuery = None) -> Chosen:
-    """The negotiated format of one claim: JSON or ClaimReview."""
-    return choose(request, format, CLAIM_FORMATS)
-
-
-ClaimFormatDep = Annotated[Chosen, Depends(claim_format)]
 
 
 def render_claim(request: Request, conn: Connection, claim: Row, chosen: Chosen) -> Response:

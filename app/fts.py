@@ -323,6 +323,21 @@ def parse(text: str) -> Query:
     return Query(tuple(tuple(g) for g in groups))
 
 
+# A query of at most this many plain words or phrases, with no prefix and no OR, is light:
+# each term is one look-up in the index.
+LIGHT_TERMS = 4
+
+
+def light(text: str) -> bool:
+    """Whether a (valid) query is cheap whatever the size of the corpus: a few plain words or
+    phrases. Prefixes expand to every word they start, and ORs add up."""
+    query = parse(text)
+    if len(query.groups) > 1:
+        return False
+    terms = query.groups[0]
+    return len(terms) <= LIGHT_TERMS and not any(term.prefix for term in terms)
+
+
 def check(text: str | None) -> str | None:
     """A query parameter validator: the text, if it parses."""
     if text is not None:

@@ -3,7 +3,7 @@
 Every successful GET carries a strong ``ETag`` and a ``Last-Modified`` derived from the
 data's revision, a counter that every ingest which changes something increments (see
 ``app.ingest.load.bump_revision``), instead of a hash of the body. The revision is read by
-``read_revision``, a dependency of every route, inside the request's own transaction and
+``read_revision`` as the request's database opens, inside the request's own transaction and
 before the route's queries: a client whose copy is current gets its 304 without them.
 
 ``HTTPCache``, a plain ASGI middleware, does the rest: it answers HEAD as GET without the
@@ -18,16 +18,14 @@ import datetime as dt
 import hashlib
 from email.utils import format_datetime, parsedate_to_datetime
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import DatabaseSession, SessionDep, blocking
-from app.formats import quality_values
+from app.errors import problem_response
 from app.models import data_revision_t
 from app.queries import remember_revision
 from app.settings import Settings
@@ -52,6 +50,46 @@ _REVISION = Statement(
         data_revision_t.c.id == 1
     )
 )
+
+
+def quality_values(header: str) -> list[tuple[str, float]]:
+    """The items of a list header (Accept, Accept-Encoding) with their ``q`` weights.
+
+    RFC 9110, section 12.4.2: an item without ``q`` weighs 1; a ``q`` that is not a
+    number weighs -1, which no caller accepts.
+    """
+    items = []
+    for part in header.split(","):
+        item, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        items.append((item, q))
+    return items
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """The absolute URL of ``path`` (a path of this API, query string included).
+
+    Built on ``APP_PUBLIC_URL`` when it is set, so that links never carry whatever ``Host``
+    a client sent; otherwise on the request's own base URL (with its root path).
+    """
+    settings = getattr(request.app.state, "settings", None)
+    public = getattr(settings, "public_url", "")
+    base = public if public else str(request.base_url).rstrip("/")
+    return base + path
+
+
+def route_path(request: Request) -> str:
+    """The request's path within the API, without the root path a proxy serves it under."""
+    path: str = request.scope["path"]
+    root = request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -144,40 +182,21 @@ class NotModified(Exception):
     """The client's copy is current: answer 304 without running the route."""
 
 
-def _read(session: DatabaseSession) -> tuple[int, dt.datetime | None] | None:
-    try:
-        conn = session.connection()
-        row = _REVISION.first(conn)
-        remember_revision(conn, None if row is None else int(row[0]))
-        return None if row is None else (row[0], row[1])
-    except SQLAlchemyError:
-        session.rollback()
-        raise
-
-
-async def read_revision(request: Request, session: SessionDep) -> None:
-    """Read the data's revision in the request's transaction, before the route's queries.
+def read_revision(request: Request, conn: Connection) -> None:
+    """Read the data's revision as a request's database opens, before the route's queries.
 
     Raises NotModified when If-None-Match names the response's tag.
     """
     validators = request.scope.get(SCOPE_KEY)
     if validators is None:
         return
-    try:
-        row = await blocking(_read, session)
-    except SQLAlchemyError:
-        # No revision, no validators: a page that needs no data (the methodology, the
-        # docs) still answers; one that needs data fails in the route, as it would anyway.
-        request.scope.pop(SCOPE_KEY, None)
-        return
-    validators.set_revision(*(row if row is not None else (0, None)))
+    row = _REVISION.first(conn)
+    remember_revision(conn, None if row is None else int(row[0]))
+    validators.set_revision(*((row[0], row[1]) if row is not None else (0, None)))
     tag = validators.current()
     if tag is not None:
         validators.matched = tag
         raise NotModified
-
-
-REVISION = Depends(read_revision)
 
 
 def data_revision(request: Request, conn: Connection) -> int:
@@ -442,7 +461,10 @@ def _no_store(send: Send, head: bool, vary: tuple[bytes, ...]) -> Send:
 
 
 def _allow_head(send: Send, vary: tuple[bytes, ...]) -> Send:
-    """A 405's Allow lists HEAD wherever it lists GET: HEAD is answered wherever GET is."""
+    """A 405's Allow lists HEAD wherever it lists GET: HEAD is answered wherever GET is.
+
+    Errors are not stored, as on GET.
+    """
 
     async def send_allow(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -452,19 +474,81 @@ def _allow_head(send: Send, vary: tuple[bytes, ...]) -> Send:
                 if b"GET" in methods and b"HEAD" not in methods:
                     value += b", HEAD"
                 headers.append((name, value))
+            if message["status"] >= 400 and not any(n == b"cache-control" for n, _ in headers):
+                headers.append((b"cache-control", NO_STORE))
             message = {**message, "headers": _merge_vary(headers, vary)}
         await send(message)
 
     return send_allow
 
 
+# A request target longer than this is refused with a 414, one with more query parameters
+# than this with a 422, before anything else reads it: parsing and validating a query string
+# costs time and memory in proportion to it, on every route.
+MAX_TARGET_BYTES = 16384
+MAX_QUERY_PARAMETERS = 100
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+class RequestGuard:
+    """The outermost middleware: bounds the request target, and marks every response
+    ``X-Content-Type-Options: nosniff`` so that no browser reads a body as another type."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        path = scope.get("raw_path") or scope["path"].encode()
+        refused = None
+        if len(path) + len(query) > MAX_TARGET_BYTES:
+            refused = problem_response(
+                414,
+                f"the request target is {len(path) + len(query):,} bytes long; this server "
+                f"accepts at most {MAX_TARGET_BYTES:,}",
+                scope["path"],
+            )
+        elif query and query.count(b"&") >= MAX_QUERY_PARAMETERS:
+            refused = problem_response(
+                422,
+                f"the query string has more than {MAX_QUERY_PARAMETERS} parameters; "
+                f"this server accepts at most {MAX_QUERY_PARAMETERS}",
+                scope["path"],
+                errors=[
+                    {
+                        "loc": ["query"],
+                        "msg": f"at most {MAX_QUERY_PARAMETERS} parameters",
+                        "type": "too_many_parameters",
+                        "input": None,
+                    }
+                ],
+            )
+        if refused is not None:
+            refused.headers["cache-control"] = NO_STORE.decode()
+            await refused(scope, receive, _nosniff(send))
+            return
+        await self.app(scope, receive, _nosniff(send))
+
+
+def _nosniff(send: Send) -> Send:
+    async def send_nosniff(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), NOSNIFF]}
+        await send(message)
+
+    return send_nosniff
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Add validators and HEAD, gzip, and CORS when origins are configured, to ``app``.
 
-    The routes' validators also need ``REVISION`` among the application's dependencies.
+    The routes' validators also need ``read_revision`` to run as their database opens.
     """
     app.add_exception_handler(NotModified, _not_modified)
-    # Added innermost first: CORS → HTTPCache → GZip → routes.
+    # Added innermost first: RequestGuard → CORS → HTTPCache → GZip → routes.
     app.add_middleware(GZip, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     # Representations depend on the release and on the configured ClaimReview author.
     salt = f"{app.version}\n{settings.claimreview_author}"
@@ -479,3 +563,4 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=("*",),
             expose_headers=EXPOSED_HEADERS,
         )
+    app.add_middleware(RequestGuard)

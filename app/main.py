@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from app import errors, http
-from app.api import articles, claims, dispatch, entities, events, meta, search, views
-from app.db import create_db_engine, on_loop
+from app.api import annotations, articles, claims, entities, events, meta, search
+from app.api.responses import problem
+from app.db import create_db_engine, gate_for, on_loop
 from app.formats import document_formats
 from app.logs import AccessLog
 from app.settings import Settings, get_settings
@@ -40,8 +41,12 @@ STATIC_URL = "/static"
 FREEZE_AT_STARTUP = True
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application for ``settings`` (by default, from the environment)."""
+def create_app(settings: Settings | None = None, *, direct_routes: bool = True) -> FastAPI:
+    """Build the application for ``settings`` (by default, from the environment).
+
+    With ``direct_routes`` off, FastAPI solves every route's arguments itself instead of
+    ``app.api.route``'s direct handler: the tests compare the two.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -52,6 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
             pool_recycle=settings.db_pool_recycle,
+            statement_timeout_ms=settings.query_timeout_ms,
+        )
+        app.state.gate = gate_for(
+            app.state.engine,
+            settings.db_pool_size,
+            settings.db_max_overflow,
+            settings.db_pool_timeout,
         )
         app.state.db_on_loop = on_loop(app.state.engine, settings.db_on_loop)
         loop = type(asyncio.get_running_loop())
@@ -74,8 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # Every route reads the data's revision first: its ETag, and early 304s.
-        dependencies=[http.REVISION],
         docs_url=None,
         redoc_url=None,
         openapi_tags=[
@@ -92,26 +102,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    app.state.direct_routes = direct_routes
     errors.install(app)
     http.install(app, settings)
     if settings.access_log:
         app.add_middleware(AccessLog)
-    for module in (articles, entities, events, claims, search, meta):
+    # Their paths do not overlap, so the order only says which are tried first: the busiest.
+    for module in (claims, entities, events, articles, annotations, search, meta):
         app.include_router(module.router)
-    app.include_router(views.router)
-    dispatch.prefilter(app)
     _offline_docs(app)
     _document_formats(app)
     return app
 
 
+# How a route's parameters are listed in the document: what it filters on first, then how
+# a page shows (PAGE_OPTIONS), then the field__operator filters.
+PAGE_OPTIONS = (
+    "limit",
+    "cursor",
+    "format",
+    "offset_unit",
+    "count",
+    "facet",
+    "sort",
+    "include",
+    "fields",
+)
+
+
+def _parameter_order(parameter: dict[str, Any]) -> tuple[int, int]:
+    name = parameter.get("name", "")
+    if parameter.get("in") == "path":
+        return 0, 0
+    if name in PAGE_OPTIONS:
+        return 2, PAGE_OPTIONS.index(name)
+    return (3, 0) if "__" in name else (1, 0)
+
+
 def _document_formats(app: FastAPI) -> None:
-    """Generate the OpenAPI document once, then add the non-JSON representations to it."""
+    """Generate the OpenAPI document once, then add the non-JSON representations, the
+    responses every route may give, and an order of parameters that reads well."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_formats(generate())
+            document = generate()
+            document_formats(document)
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("parameters", []).sort(key=_parameter_order)
+                    operation.setdefault("responses", {}).setdefault(
+                        "414", problem("The request target is longer than the server accepts.")
+                    )
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

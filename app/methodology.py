@@ -3,8 +3,8 @@
 from html import escape
 from typing import Any
 
+from app.anchors.web_annotation import MOTIVATIONS, QUOTE_CONTEXT
 from app.models import STATUS_DEFINITIONS, VerificationStatus
-from app.web_annotation import MOTIVATIONS, QUOTE_CONTEXT
 
 ANCHORS = {
     "unit": "codepoint",

@@ -172,6 +172,16 @@ class ClaimDetail(ClaimOut):
     history: list[StatusChange] = Field(description="Every status the claim has had, oldest first.")
 
 
+class ClaimListItem(ClaimOut):
+    """A claim of a list: what `include=` asks for is embedded too."""
+
+    evidence: list[Evidence] = Field(default_factory=list, description="With `include=evidence`.")
+    history: list[StatusChange] = Field(
+        default_factory=list,
+        description="With `include=history`: every status the claim has had, oldest first.",
+    )
+
+
 class FacetValue(Schema):
     value: str | None
     count: int

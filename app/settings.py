@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXPECTED_URL = "must be a sqlite:/// or postgresql+psycopg:// URL"
 ORIGIN = re.compile(r"https?://[^/\s?#]+")
+PUBLIC_URL = re.compile(r"https?://[^/\s?#]+(/[^\s?#]*[^\s?#/])?")
 
 
 def bundled_path(name: str) -> Path:
@@ -65,9 +66,18 @@ class Settings(BaseSettings):
     )
     db_on_loop: Literal["auto", "true", "false"] = Field(
         default="auto",
-        description="Run database calls on the event loop (`true`) or in worker threads "
-        "(`false`); `auto` is `true` on SQLite, whose reads take microseconds and never wait "
-        "for a writer in WAL mode, and `false` on PostgreSQL, whose calls wait on the network.",
+        description="Run cheap reads (a page, one resource) on the event loop while a "
+        "connection is free (`true`), or always in worker threads (`false`); `auto` is `true` "
+        "on SQLite, whose indexed reads take microseconds and never wait for a writer in WAL "
+        "mode, and `false` on PostgreSQL, whose calls wait on the network. Counts, facets, "
+        "searches, sorts and exports always run in worker threads.",
+    )
+    query_timeout_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=600_000,
+        description="Milliseconds a request's queries may run before they are stopped and the "
+        "request is refused as too expensive (0: no limit).",
     )
     event_loop: Literal["asyncio", "uvloop"] = Field(
         default="asyncio",
@@ -96,6 +106,12 @@ class Settings(BaseSettings):
         max_length=200,
         description="Organisation named as the author of ClaimReview output: whoever runs the "
         "service and stands behind the statuses of the fact files it loads.",
+    )
+    public_url: str = Field(
+        default="",
+        description="The API's public base URL, e.g. `https://facts.example.org` (with any "
+        "sub-path the proxy adds); `next` links and other absolute URLs start with it instead "
+        "of the `Host` a client sent.",
     )
     root_path: str = Field(
         default="",
@@ -130,6 +146,16 @@ class Settings(BaseSettings):
         if url.drivername in ("sqlite", "sqlite+pysqlite"):
             return value
         raise ValueError(f"{EXPECTED_URL}; {url.drivername!r} is not supported")
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if value and not PUBLIC_URL.fullmatch(value):
+            raise ValueError(
+                "must be an absolute http(s) URL with no query, fragment or trailing /, "
+                "e.g. https://facts.example.org or https://example.org/facts"
+            )
+        return value
 
     @field_validator("root_path")
     @classmethod

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.annotate import Highlight, Node, layout
+from app.anchors.annotated_page import Highlight, Node, layout
 from tests.conftest import DATA, SEED_ARTICLE, Ingest, minimal_doc, write_doc
 from tests.server import serve
 

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.offsets import utf16_offsets
+from app.anchors.offsets import utf16_offsets
 from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
+from tests.seed import get_json
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -231,7 +232,10 @@ def _pos(anchor: dict[str, Any]) -> dict[str, int]:
 ASTRAL_TEXT = "Émile 😀 met Bob in 𝔓aris. Bob said 👍🏽 the talks went well. Émile said nothing."
 
 
-def test_utf16_offsets(ingest: Ingest, tmp_path: Path, client: TestClient) -> None:
+def test_selectors_count_code_points_and_utf16_is_refused(
+    ingest: Ingest, tmp_path: Path, client: TestClient
+) -> None:
+    """A TextPositionSelector counts code points (W3C), whatever a client's strings count."""
     doc = minimal_doc()
     doc["article"] |= {"id": "astral", "text": ASTRAL_TEXT}
     doc["entities"][0]["mentions"] = [
@@ -245,27 +249,28 @@ def test_utf16_offsets(ingest: Ingest, tmp_path: Path, client: TestClient) -> No
     doc["claims"][0]["evidence"][0]["anchor"] = "Émile said nothing"
     ingest(write_doc(tmp_path / "astral.json", doc))
     code_points = all_annotations(client, "/articles/astral/annotations")
-    utf16 = all_annotations(client, "/articles/astral/annotations?offset_unit=utf16&limit=3")
-    assert [a["id"] for a in utf16] == [a["id"] for a in code_points]
-    units = ASTRAL_TEXT.encode("utf-16-le")
-    for cp, u in zip(code_points, utf16, strict=True):
-        (quote, position), (quote16, position16) = selectors(cp), selectors(u)
-        assert quote16 == quote
-        start, end = position["start"], position["end"]
-        assert ASTRAL_TEXT[start:end] == quote["exact"]
-        # What JavaScript's text.slice(start, end) gives on the same string.
-        s16, e16 = position16["start"], position16["end"]
-        assert units[2 * s16 : 2 * e16].decode("utf-16-le") == quote["exact"]
-        assert s16 == len(ASTRAL_TEXT[:start].encode("utf-16-le")) // 2
-    paris = next(a for a in utf16 if selectors(a)[0]["exact"] == "𝔓aris")
-    assert selectors(paris)[1] == {"type": "TextPositionSelector", "start": 20, "end": 26}
+    for annotation in code_points:
+        quote, position = selectors(annotation)
+        assert ASTRAL_TEXT[position["start"] : position["end"]] == quote["exact"]
     paris = next(a for a in code_points if selectors(a)[0]["exact"] == "𝔓aris")
     assert selectors(paris)[1] == {"type": "TextPositionSelector", "start": 19, "end": 24}
-    # A thumbs-up with a skin tone is two code points and four UTF-16 code units.
-    talks = next(a for a in utf16 if selectors(a)[0]["exact"].startswith("👍🏽"))
-    assert selectors(talks)[1]["end"] - selectors(talks)[1]["start"] == 24
+    # A thumbs-up with a skin tone is two code points (four UTF-16 code units).
     talks = next(a for a in code_points if selectors(a)[0]["exact"].startswith("👍🏽"))
     assert selectors(talks)[1]["end"] - selectors(talks)[1]["start"] == 22
+    response = client.get("/articles/astral/annotations?offset_unit=utf16")
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["loc"] == ["query", "offset_unit"]
+    assert error["msg"] == "Input should be 'codepoint'"
+    described = client.get("/openapi.json").json()["paths"]["/articles/{article_id}/annotations"]
+    (unit,) = [p for p in described["get"]["parameters"] if p["name"] == "offset_unit"]
+    assert "/articles/{id}/facts?offset_unit=utf16" in unit["description"]
+    # The same offsets in UTF-16 code units are one request away, on the facts.
+    facts = get_json(client, "/articles/astral/facts", {"offset_unit": "utf16"})
+    units = ASTRAL_TEXT.encode("utf-16-le")
+    for entity in facts["entities"]:
+        for m in entity["mentions"]:
+            assert units[2 * m["start"] : 2 * m["end"]].decode("utf-16-le") == m["exact"]
 
 
 def test_utf16_offsets_mapping() -> None:
@@ -284,14 +289,13 @@ def test_bad_parameters_and_unknown_article(client: TestClient) -> None:
     assert client.get(f"{base}?limit=0").status_code == 422
     assert client.get(f"{base}?cursor=nope").status_code == 422
     assert "unknown parameter" in client.get(f"{base}?offset=3").json()["detail"]
-    # A cursor is valid only on the list that issued it; the offset unit only changes how
-    # positions are counted, not which annotations come next.
+    # A cursor is valid only on the list that issued it.
     cursor = client.get("/claims?limit=2").json()["next_cursor"]
     response = client.get(f"{base}?limit=2&cursor={cursor}")
     assert response.status_code == 422
     assert "another list" in response.json()["detail"]
     cursor = client.get(f"{base}?limit=2").json()["next"].split("cursor=")[1]
-    response = client.get(f"{base}?limit=2&offset_unit=utf16&cursor={cursor}")
+    response = client.get(f"{base}?limit=2&offset_unit=codepoint&cursor={cursor}")
     assert response.status_code == 200
     assert response.json()["startIndex"] == 2
     response = client.get("/articles/nope/annotations")

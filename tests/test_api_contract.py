@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.db import get_session
+from app.api.route import get_database
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
@@ -98,13 +98,13 @@ def test_every_problem_is_reported_together(client: TestClient) -> None:
     }
     response = client.get("/claims", params={**params, "colour": "red", "cursor": cursor})
     names = sorted(name for name, _ in _errors(response))
-    assert names == ["colour", "limit", "published_to"]
-    # The cursor is checked against its list once `limit` is valid.
+    # The cursor was issued by the list without these filters.
+    assert names == ["colour", "cursor", "limit", "published_to"]
     response = client.get(
         "/claims", params={**params, "limit": 5, "colour": "red", "cursor": cursor}
     )
     assert sorted(name for name, _ in _errors(response)) == ["colour", "cursor", "published_to"]
-    # Deferred problems alone, on a request that is otherwise valid:
+    # Problems between two parameters alone, on a request that is otherwise valid:
     url = "/events?date_from=2024-11-01&date_to=2024-10-01"
     assert [n for n, _ in _errors(client.get(url))] == ["date_to"]
 
@@ -150,7 +150,7 @@ def test_an_unexpected_error_is_a_problem_without_details(settings: Settings) ->
         raise RuntimeError("secret connection string")
         yield  # pragma: no cover
 
-    app.dependency_overrides[get_session] = broken
+    app.dependency_overrides[get_database] = broken
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/claims")
     assert response.status_code == 500

@@ -170,7 +170,7 @@ BAD_VALUES: list[tuple[str, dict[str, str], str]] = [
 def test_bad_values_are_422_problems_naming_the_parameter(client: TestClient) -> None:
     for url, params, name in BAD_VALUES:
         body = problem(client.get(url, params=params), 422)
-        assert body["title"] == "Unprocessable Entity"
+        assert body["title"] == "Unprocessable Content"
         assert body["detail"].startswith(f"query parameter {name!r}: "), (url, body["detail"])
         assert names(body) == [name], url
         error = body["errors"][0]

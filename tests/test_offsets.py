@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.offsets import codepoint_offset, utf16_offsets
+from app.anchors.offsets import codepoint_offset, utf16_offsets
 from tests.conftest import SEED_ARTICLE, Ingest, minimal_doc, write_doc
 
 # Characters outside the Basic Multilingual Plane before and inside every kind of anchor.

@@ -2,79 +2,64 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import (
-    INVALID,
-    NOT_FOUND,
-    AnchoredPageDep,
-    ClaimPageDep,
-    JSONResponse,
-    PageDep,
-    StrictQueryRoute,
-    on_loop,
-    page,
-    require,
-)
+from app.anchors.offsets import in_unit
 from app.api.examples import example
-from app.api.filters import (
-    ArticleId,
-    ClaimFilters,
-    EntityKinds,
-    EventFilters,
+from app.api.pages import JSONResponse, ListPage
+from app.api.params import (
+    Anchored,
+    EntityClaimList,
+    EntityEventList,
+    EntityList,
+    MentionList,
     PathId,
-    Role,
-    Text,
-    values,
 )
-from app.api.options import ClaimOptions, EntityOptions, EventOptions
-from app.db import SessionDep
+from app.api.responses import INVALID, NOT_FOUND
+from app.api.route import Db, Route
+from app.db import Database
 from app.errors import NotFound
 from app.models import entity_t
-from app.offsets import OffsetUnitQuery, in_unit
-from app.schemas import ClaimOut, EntityDetail, EntitySummary, EventOut, Mention, Page
+from app.schemas import ClaimListItem, EntityDetail, EntitySummary, EventOut, Mention, Page
 
-router = APIRouter(
-    prefix="/entities", tags=["entities"], route_class=StrictQueryRoute, responses=INVALID
-)
+router = APIRouter(prefix="/entities", tags=["entities"], route_class=Route, responses=INVALID)
+
+
+def require_entity(db: Database, entity_id: str) -> int:
+    """The entity's integer key; 404 unless it exists."""
+    pk = queries.row_id(db.connection(), entity_t, entity_id)
+    if pk is None:
+        raise NotFound(f"no entity with id {entity_id!r}")
+    return pk
 
 
 @router.get("", response_model=Page[EntitySummary], responses=example("list_entities"))
-def list_entities(
-    request: Request,
-    session: SessionDep,
-    paging: PageDep,
-    options: EntityOptions,
-    kind: EntityKinds = None,
-    article: ArticleId = None,
-    q: Text = None,
-) -> Response:
+def list_entities(request: Request, params: Annotated[EntityList, Query()], db: Db) -> Response:
     """List entities in the order first ingested; filter by kind, article, name or alias."""
-    result = paging.run(
+    page = ListPage(request, params, db)
+    extension = params.extension()
+    result = page.run(
         queries.list_entities,
-        session,
-        kind=values(kind),
-        article=article,
-        q=q,
-        extension=options.extension,
+        kind=[k.value for k in params.kind] if params.kind else None,
+        article=params.article,
+        q=params.q,
+        extension=extension,
     )
-    return page(request, result, paging, options)
+    return page.render(result, extension, params.kept_fields)
 
 
 @router.get(
     "/{entity_id}", response_model=EntityDetail, responses={**example("get_entity"), **NOT_FOUND}
 )
-def get_entity(
-    entity_id: PathId, session: SessionDep, offset_unit: OffsetUnitQuery = "codepoint"
-) -> Response:
+def get_entity(entity_id: PathId, params: Annotated[Anchored, Query()], db: Db) -> Response:
     """One entity with its aliases, external ids, first mentions, relations and fact counts."""
-    conn = session.connection()
+    conn = db.connection()
     entity = queries.get_entity(conn, entity_id)
     if entity is None:
         raise NotFound(f"no entity with id {entity_id!r}")
-    return JSONResponse(in_unit(conn, entity, offset_unit))
+    return JSONResponse(in_unit(conn, entity, params.offset_unit))
 
 
 @router.get(
@@ -83,41 +68,34 @@ def get_entity(
     responses={**example("entity_mentions"), **NOT_FOUND},
 )
 def entity_mentions(
-    request: Request, entity_id: PathId, session: SessionDep, paging: AnchoredPageDep
+    request: Request, entity_id: PathId, params: Annotated[MentionList, Query()], db: Db
 ) -> Response:
     """Every place any article names the entity, by article and position, as written."""
-    conn = session.connection()
-    pk = require(conn, entity_t, entity_id, "entity")
-    result = paging.run(queries.list_mentions, conn, entity_id=pk)
-    return page(request, result, paging)
+    page = ListPage(request, params, db)
+    pk = require_entity(db, entity_id)
+    return page.render(page.run(queries.list_mentions, entity_id=pk))
 
 
 @router.get(
     "/{entity_id}/claims",
-    response_model=Page[ClaimOut],
+    response_model=Page[ClaimListItem],
     responses={**example("entity_claims"), **NOT_FOUND},
 )
 def entity_claims(
-    request: Request,
-    entity_id: PathId,
-    session: SessionDep,
-    paging: ClaimPageDep,
-    options: ClaimOptions,
-    filters: Annotated[ClaimFilters, Depends(on_loop(ClaimFilters))],
-    role: Role = "any",
+    request: Request, entity_id: PathId, params: Annotated[EntityClaimList, Query()], db: Db
 ) -> Response:
     """Claims the entity makes or is the subject of, oldest first."""
-    conn = session.connection()
-    require(conn, entity_t, entity_id, "entity")
-    result = paging.run(
+    page = ListPage(request, params, db)
+    require_entity(db, entity_id)
+    extension = params.extension()
+    result = page.run(
         queries.list_claims,
-        conn,
-        **filters.kwargs,
+        **params.filters(),
         entity=entity_id,
-        role=role,
-        extension=options.extension,
+        role=params.role,
+        extension=extension,
     )
-    return page(request, result, paging, options)
+    return page.render(result, extension, params.kept_fields)
 
 
 @router.get(
@@ -126,21 +104,13 @@ def entity_claims(
     responses={**example("entity_events"), **NOT_FOUND},
 )
 def entity_events(
-    request: Request,
-    entity_id: PathId,
-    session: SessionDep,
-    paging: AnchoredPageDep,
-    options: EventOptions,
-    filters: Annotated[EventFilters, Depends(on_loop(EventFilters))],
+    request: Request, entity_id: PathId, params: Annotated[EntityEventList, Query()], db: Db
 ) -> Response:
     """Events the entity takes part in or that happen at the place it names, oldest first."""
-    conn = session.connection()
-    require(conn, entity_t, entity_id, "entity")
-    result = paging.run(
-        queries.list_events,
-        conn,
-        **filters.kwargs,
-        entity=entity_id,
-        extension=options.extension,
+    page = ListPage(request, params, db)
+    require_entity(db, entity_id)
+    extension = params.extension()
+    result = page.run(
+        queries.list_events, **params.filters(), entity=entity_id, extension=extension
     )
-    return page(request, result, paging, options)
+    return page.render(result, extension, params.kept_fields)

@@ -2,63 +2,44 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app import queries
-from app.api.deps import (
-    INVALID,
-    NOT_FOUND,
-    AnchoredPageDep,
-    JSONResponse,
-    StrictQueryRoute,
-    on_loop,
-    page,
-)
+from app.anchors.offsets import in_unit
 from app.api.examples import example
-from app.api.filters import ArticleId, EntityId, EventFilters, PathId
-from app.api.options import EventOptions
-from app.db import SessionDep
+from app.api.pages import JSONResponse, ListPage
+from app.api.params import Anchored, EventList, PathId
+from app.api.responses import INVALID, NOT_FOUND
+from app.api.route import Db, Route
 from app.errors import NotFound
-from app.offsets import OffsetUnitQuery, in_unit
 from app.schemas import EventDetail, EventOut, Page
 
-router = APIRouter(
-    prefix="/events", tags=["events"], route_class=StrictQueryRoute, responses=INVALID
-)
+router = APIRouter(prefix="/events", tags=["events"], route_class=Route, responses=INVALID)
 
 
 @router.get("", response_model=Page[EventOut], responses=example("list_events"))
-def list_events(
-    request: Request,
-    session: SessionDep,
-    paging: AnchoredPageDep,
-    options: EventOptions,
-    filters: Annotated[EventFilters, Depends(on_loop(EventFilters))],
-    entity: EntityId = None,
-    article: ArticleId = None,
-) -> Response:
+def list_events(request: Request, params: Annotated[EventList, Query()], db: Db) -> Response:
     """List events, oldest first; filter by status, kind, modality, entity, date window…"""
-    result = paging.run(
+    page = ListPage(request, params, db)
+    extension = params.extension()
+    result = page.run(
         queries.list_events,
-        session,
-        **filters.kwargs,
-        entity=entity,
-        article=article,
-        extension=options.extension,
+        **params.filters(),
+        entity=params.entity,
+        article=params.article,
+        extension=extension,
     )
-    return page(request, result, paging, options)
+    return page.render(result, extension, params.kept_fields)
 
 
 @router.get(
     "/{event_id}", response_model=EventDetail, responses={**example("get_event"), **NOT_FOUND}
 )
-def get_event(
-    event_id: PathId, session: SessionDep, offset_unit: OffsetUnitQuery = "codepoint"
-) -> Response:
+def get_event(event_id: PathId, params: Annotated[Anchored, Query()], db: Db) -> Response:
     """One event with its time, place, participants, anchors and the claims about it."""
-    conn = session.connection()
+    conn = db.connection()
     event = queries.get_event(conn, event_id)
     if event is None:
         raise NotFound(f"no event with id {event_id!r}")
-    return JSONResponse(in_unit(conn, event, offset_unit))
+    return JSONResponse(in_unit(conn, event, params.offset_unit))

@@ -27,3 +27,9 @@ def example(name: str) -> dict[int | str, dict[str, Any]]:
     if body is None:
         return {}
     return {200: {"content": {"application/json": {"example": body}}}}
+
+
+def content(media_type: str, name: str) -> dict[str, Any]:
+    """The example called ``name``, shown for ``media_type`` (a response's ``content``)."""
+    body = example(name).get(200, {}).get("content", {}).get("application/json", {})
+    return {media_type: body}

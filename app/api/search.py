@@ -1,23 +1,22 @@
 """Search: one query across articles, entities, events and claims, with offsets to highlight."""
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import AfterValidator, Field
+from pydantic import Field
 from starlette.responses import Response
 
-from app import fts, search
-from app.api.deps import INVALID, AnchoredPageDep, StrictQueryRoute, defer_problem, page
-from app.api.filters import SEARCH_GRAMMAR
-from app.db import SessionDep
+from app import search
+from app.api.pages import ListPage, refuse
+from app.api.params import HitType, SearchQuery
+from app.api.responses import INVALID
+from app.api.route import Db, Route
 from app.http import data_revision
 from app.schemas import Mention, Page, Schema
 
-router = APIRouter(tags=["search"], route_class=StrictQueryRoute, responses=INVALID)
-
-HitType = Literal["article", "entity", "event", "claim"]
+router = APIRouter(tags=["search"], route_class=Route, responses=INVALID)
 
 # A real response on the seed (SQLite): tests/test_search.py checks it, and rewrites it when
 # run with UPDATE_EXAMPLES=1. Scores differ by database, so it is not in examples.json.
@@ -50,31 +49,19 @@ class SearchHit(Schema):
 
 
 @router.get("/search", response_model=Page[SearchHit], responses=_example())
-def search_all(
-    request: Request,
-    session: SessionDep,
-    paging: AnchoredPageDep,
-    q: Annotated[
-        str,
-        Query(min_length=1, max_length=200, description=f"The query: {SEARCH_GRAMMAR}."),
-        AfterValidator(fts.check),
-    ],
-    type: Annotated[
-        list[HitType] | None,
-        Query(description="Only hits of this type: article, entity, event, claim (repeatable)."),
-    ] = None,
-) -> Response:
+def search_all(request: Request, params: Annotated[SearchQuery, Query()], db: Db) -> Response:
     """Search everything, best match first; each hit carries the offsets of the matched words.
 
     The newest 1,000 matches of each type are ranked; pages follow by cursor. Scores depend
     on the whole corpus, so a cursor is only valid until the data changes."""
-    conn = paging.conn = session.connection()
+    page = ListPage(request, params, db)
+    conn = page.conn = db.connection()
     revision = data_revision(request, conn)
-    after = paging.after
+    after = page.after
     if after is not None and after[0] != revision:
         message = "the data changed since this cursor was issued; start again from page one"
-        defer_problem(request, "cursor", message, request.query_params.get("cursor"))
+        raise refuse("cursor", message, params.cursor)
     items, next_key = search.search(
-        conn, q, types=type, after=after[1:] if after else None, limit=paging.limit
+        conn, params.q, types=params.type, after=after[1:] if after else None, limit=page.limit
     )
-    return page(request, (items, None if next_key is None else (revision, *next_key)), paging)
+    return page.render((items, None if next_key is None else (revision, *next_key)))

@@ -2,14 +2,14 @@
 
 Each anchor of a fact becomes one Annotation whose target is the article's text, chosen
 by a TextQuoteSelector (the exact words, with up to 32 code points of context either
-side) and a TextPositionSelector (start and end offsets).
+side) and a TextPositionSelector (start and end offsets in Unicode code points, as the
+model defines them: never in UTF-16 code units, whatever a client's strings count).
 """
 
 from typing import Any
 from urllib.parse import quote
 
 from app.models import STATUS_DEFINITIONS, VerificationStatus
-from app.offsets import OffsetUnit, utf16_offsets
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = f'application/ld+json; profile="{CONTEXT}"'
@@ -43,13 +43,12 @@ def _url(base: str, collection: str, key: str) -> str:
 class Builder:
     """Builds the annotations of one article."""
 
-    def __init__(self, article: dict[str, Any], base: str, offset_unit: OffsetUnit) -> None:
+    def __init__(self, article: dict[str, Any], base: str) -> None:
         self.text: str = article["text"]
         self.base = base
         self.source = _url(base, "articles", article["id"])
         self.scope = article["url"]
         self.article = article["id"]
-        self.offset = utf16_offsets(self.text) if offset_unit == "utf16" else (lambda i: i)
         self.items: list[tuple[int, int, int, str, dict[str, Any]]] = []
 
     def add(self, id_: str, kind: str, anchor: dict[str, Any], body: list[dict[str, Any]]) -> None:
@@ -67,8 +66,8 @@ class Builder:
                 quote_selector,
                 {
                     "type": "TextPositionSelector",
-                    "start": self.offset(start),
-                    "end": self.offset(end),
+                    "start": start,
+                    "end": end,
                 },
             ],
         }
@@ -92,10 +91,9 @@ def annotations(
     article: dict[str, Any],
     facts: dict[str, Any],
     base: str,
-    offset_unit: OffsetUnit = "codepoint",
 ) -> list[dict[str, Any]]:
     """One Annotation per anchor of every fact of ``article``, in reading order."""
-    b = Builder(article, base, offset_unit)
+    b = Builder(article, base)
     for entity in facts["entities"]:
         url = _url(base, "entities", entity["id"])
         body = [

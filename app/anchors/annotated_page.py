@@ -200,7 +200,7 @@ def _script_json(data: Any) -> str:
 
 
 def _asset(name: str) -> str:
-    return (files("app") / "templates" / name).read_text("utf-8")
+    return (files("app.anchors") / "templates" / name).read_text("utf-8")
 
 
 def _csp_hash(source: str) -> str:
