@@ -188,7 +188,7 @@ def gate_for(engine: Engine, pool_size: int, max_overflow: int, timeout: float) 
 
 
 # How often (in SQLite virtual machine instructions) a statement checks its time limit.
-PROGRESS_STEPS = 100_000
+PROGRESS_STEPS = 10_000
 
 
 def limit_time(conn: Connection, milliseconds: int) -> None:

@@ -536,7 +536,9 @@ class RequestGuard:
 def _nosniff(send: Send) -> Send:
     async def send_nosniff(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), NOSNIFF]}
+            headers = message.get("headers", ())
+            if not any(name == NOSNIFF[0] for name, _ in headers):
+                message = {**message, "headers": [*headers, NOSNIFF]}
         await send(message)
 
     return send_nosniff

@@ -81,8 +81,14 @@ class ArticleEntity(EntitySummary):
     mentions: list[Anchor] = Field(description="Every place this article names the entity.")
 
 
-class Mention(Anchor):
+class Mention(Schema):
+    """Where an article names something: its id, then an anchor's offsets and words (the
+    order of the JSON, and of CSV columns)."""
+
     article: str = Field(description="Id of the article.")
+    start: int = Field(description="Offset of the first character, in Unicode code points.")
+    end: int = Field(description="Offset just past the last character (exclusive).")
+    exact: str = Field(description="The article's exact words: `text[start:end]`.")
 
 
 class RelationOut(Schema):

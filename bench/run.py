@@ -467,8 +467,18 @@ class Servers:
             stop_group(server.process)
 
     def start(
-        self, name: str, kind: str, port: int, workers: int, *, pinned: bool, db: Path | None
+        self,
+        name: str,
+        kind: str,
+        port: int,
+        workers: int,
+        *,
+        pinned: bool,
+        db: Path | None,
+        checkout: Path = REPO_DIR,
     ) -> Server:
+        """Start a server: the app (of ``checkout``, a clone of this repository at any commit,
+        run by this virtualenv) or the bare ASGI app."""
         env = clean_env(
             APP_HOST="127.0.0.1",
             APP_PORT=str(port),
@@ -476,7 +486,8 @@ class Servers:
             APP_LOAD_SEED="false",
             APP_ACCESS_LOG="true" if self.config.access_log else "false",
             APP_SHUTDOWN_TIMEOUT="3",
-            PYTHONPATH=str(REPO_DIR),
+            # Ahead of the installed project: `import app` finds the checkout's code.
+            PYTHONPATH=str(checkout),
         )
         if kind == "app":
             assert db is not None
@@ -1282,6 +1293,26 @@ def work_lock(work: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# RESULTS.md ends with the last side-by-side comparison (``bench/compare.py``), if any, which
+# a new full run keeps.
+COMPARISON_MARK = "<!-- side-by-side comparison -->"
+
+
+def write_results_md(text: str, comparison: str | None = None) -> None:
+    """Write RESULTS.md: ``text`` (a full run; empty: the one it held), then ``comparison``
+    (None: the one it held)."""
+    old = _read(str(RESULTS_MD))
+    held, mark, kept = old.partition(COMPARISON_MARK)
+    if comparison is None:
+        comparison = kept if mark else ""
+    if not text:
+        text = held
+    body = text.rstrip() + "\n"
+    if comparison.strip():
+        body += f"\n{COMPARISON_MARK}\n{comparison.strip()}\n"
+    RESULTS_MD.write_text(body, "utf-8")
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -1293,7 +1324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if render_only is not None:
         text = render(orjson.loads(render_only.read_bytes()))
         if config.write_results:
-            RESULTS_MD.write_text(text, "utf-8")
+            write_results_md(text)
         sys.stdout.write(text)
         return 0
     try:
@@ -1345,7 +1376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(results)
     (config.work / f"results-{stamp}.md").write_text(text, "utf-8")
     if config.write_results and not config.smoke:
-        RESULTS_MD.write_text(text, "utf-8")
+        write_results_md(text)
     sys.stdout.write(text)
     say(f"results: {out}")
     if errors:
