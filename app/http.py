@@ -15,6 +15,7 @@ identity body different tags.
 
 import base64
 import datetime as dt
+import gzip
 import hashlib
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -412,7 +413,11 @@ class _Responder:
 
     async def _release(self) -> None:
         body = b"".join(self.buffer)
-        digest = hashlib.blake2b(body, digest_size=12).digest()
+        # The tag names the representation, not the bytes of one compression of it: a gzip
+        # stream may carry the time it was made.
+        digest = hashlib.blake2b(
+            gzip.decompress(body) if self.gzip else body, digest_size=12
+        ).digest()
         etag = _encoded(b'"%s"' % base64.urlsafe_b64encode(digest), self.gzip)
         self.hold = False
         await self._send_start(200, self.start["headers"], etag)
@@ -502,13 +507,13 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"")
-        path = scope.get("raw_path") or scope["path"].encode()
+        length = len(scope["path"]) + len(query)
         refused = None
-        if len(path) + len(query) > MAX_TARGET_BYTES:
+        if length > MAX_TARGET_BYTES:
             refused = problem_response(
                 414,
-                f"the request target is {len(path) + len(query):,} bytes long; this server "
-                f"accepts at most {MAX_TARGET_BYTES:,}",
+                f"the request target is {length:,} bytes long; this server accepts at most "
+                f"{MAX_TARGET_BYTES:,}",
                 scope["path"],
             )
         elif query and query.count(b"&") >= MAX_QUERY_PARAMETERS:
