@@ -11,11 +11,13 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from types import FunctionType
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pytest
+from fastapi import Depends, Request
 from fastapi.testclient import TestClient
+from starlette.responses import Response
 
 from app.api import annotations, articles, claims, entities, events, meta, search
 from app.api.route import Route
@@ -138,12 +140,47 @@ def test_a_route_taking_what_the_route_class_does_not_solve_is_left_to_fastapi()
     def plain(value: int = 3) -> dict[str, int]:
         return {"value": value}
 
-    route = router.routes[0]
-    assert isinstance(route, Route) and route.plan is None
+    called: list[str] = []
+
+    def guard(request: Request) -> None:
+        called.append(request.url.path)
+
+    @router.get("/guarded", dependencies=[Depends(guard)])
+    def guarded(request: Request) -> Response:
+        return Response(b"{}")
+
+    assert all(isinstance(r, Route) and r.plan is None for r in router.routes)
     app = FastAPI()
     app.include_router(router)
     with TestClient(app) as client:
         assert client.get("/plain?value=4").json() == {"value": 4}
+        assert client.get("/guarded").status_code == 200
+    assert called == ["/guarded"]
+
+
+def test_application_dependencies_are_never_skipped() -> None:
+    """Dependencies of the whole app run on every route: FastAPI then solves them all."""
+    from fastapi import APIRouter, FastAPI, Query
+
+    from app.api.params import NoParams
+
+    seen: list[str] = []
+
+    def audit(request: Request) -> None:
+        seen.append(request.url.path)
+
+    router = APIRouter(route_class=Route)
+
+    @router.get("/ping")
+    def ping(params: Annotated[NoParams, Query()]) -> Response:
+        return Response(b"{}")
+
+    assert isinstance(router.routes[0], Route) and router.routes[0].plan is not None
+    app = FastAPI(dependencies=[Depends(audit)])
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.get("/ping").status_code == 200
+    assert seen == ["/ping"]
 
 
 # --- nothing private of a dependency ---------------------------------------------------

@@ -248,7 +248,8 @@ class Route(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         try:
-            self.plan: Plan | None = Plan(path, endpoint)
+            # Dependencies declared on the route or its router are FastAPI's to run.
+            self.plan: Plan | None = None if kwargs.get("dependencies") else Plan(path, endpoint)
         except Unsupported:
             self.plan = None
         super().__init__(path, endpoint, **kwargs)
@@ -296,7 +297,11 @@ class Route(APIRoute):
                 if errors or found:
                     raise RequestValidationError([*errors, *found])
             app = request.app
-            if app.dependency_overrides or not getattr(app.state, "direct_routes", True):
+            if (
+                app.dependency_overrides
+                or app.router.dependencies
+                or not getattr(app.state, "direct_routes", True)
+            ):
                 return await standard(request)
             kwargs, errors = plan.arguments(request)
             if errors:
