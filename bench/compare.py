@@ -74,6 +74,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--routes", help="a comma-separated subset of the routes")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server workers; with more than one, neither the servers nor wrk are pinned",
+    )
+    parser.add_argument(
         "--write-results", action="store_true", help="put the table at the end of RESULTS.md"
     )
     return parser.parse_args(argv)
@@ -159,6 +165,7 @@ def measure(args: argparse.Namespace) -> Json:
             "warmup": args.warmup,
             "repetitions": args.repetitions,
             "connections": args.connections,
+            "workers": args.workers,
             "server_cpu": tools.server_cpu,
             "client_cpu": tools.client_cpu,
         },
@@ -171,7 +178,13 @@ def measure(args: argparse.Namespace) -> Json:
             (("baseline", baseline_dir), ("current", REPO_DIR)), ports, strict=True
         ):
             server = servers.start(
-                f"compare-{name}", "app", port, 1, pinned=True, db=db, checkout=code
+                f"compare-{name}",
+                "app",
+                port,
+                args.workers,
+                pinned=args.workers == 1,
+                db=db,
+                checkout=code,
             )
             servers.wait_ready(server)
             started[name] = server
@@ -196,7 +209,7 @@ def measure(args: argparse.Namespace) -> Json:
             for route in routes:
                 for name in order:
                     say(f"repetition {repetition + 1}/{args.repetitions}: {route} at {name}")
-                    common = {"connections": args.connections, "pinned": True}
+                    common = {"connections": args.connections, "pinned": args.workers == 1}
                     if args.warmup:
                         wrk(tools, started[name], files[route], duration=args.warmup,
                             measure_cpu=False, **common)  # fmt: skip
@@ -248,9 +261,9 @@ def render(results: Json) -> str:
         f"- **When:** {results['started']} – {results['finished']} (UTC)",
         f"- **Machine:** {results['machine']['cpu_model']}, {results['machine']['cores']} cores; "
         f"load average at start {results['machine']['load_average_at_start']}",
-        f"- **Method:** both commits served by `article-facts serve` (1 worker) pinned to CPU "
-        f"{method['server_cpu']}, from one SQLite database of {results['articles']:,} articles; "
-        f"`wrk -t1 -c{method['connections']}` pinned to CPU {method['client_cpu']}; per route "
+        f"- **Method:** both commits served by `article-facts serve` ({_placement(method)}), "
+        f"from one SQLite database of {results['articles']:,} articles; "
+        f"`wrk -t1 -c{method['connections']}`; per route "
         f"and commit {method['warmup']} s warm-up then {method['duration']} s measured; "
         f"{method['repetitions']} repetitions, the commits' order alternating; medians shown.",
         "",
@@ -270,6 +283,13 @@ def render(results: Json) -> str:
     )
     lines += ["", f"Failed requests: {errors}.", ""]
     return "\n".join(lines)
+
+
+def _placement(method: Json) -> str:
+    workers = method.get("workers", 1)
+    if workers == 1:
+        return f"1 worker pinned to CPU {method['server_cpu']}, wrk to CPU {method['client_cpu']}"
+    return f"{workers} workers; neither they nor wrk pinned"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
