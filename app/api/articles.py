@@ -18,6 +18,7 @@ from app.api.params import (
     FactsQuery,
     NoParams,
     PathId,
+    values,
 )
 from app.api.responses import INVALID, NOT_FOUND
 from app.api.route import Db, Route
@@ -77,8 +78,7 @@ def article_entities(
     """The entities the article names, in fact-file order, each with its mentions here."""
     page = ListPage(request, params, db)
     require_article(db, article_id)
-    kinds = [k.value for k in params.kind] if params.kind else None
-    result = page.run(queries.list_article_entities, article=article_id, kind=kinds)
+    result = page.run(queries.list_article_entities, article=article_id, kind=values(params.kind))
     return page.render(result, article=article_id)
 
 

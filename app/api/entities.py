@@ -16,6 +16,7 @@ from app.api.params import (
     EntityList,
     MentionList,
     PathId,
+    values,
 )
 from app.api.responses import INVALID, NOT_FOUND
 from app.api.route import Db, Route
@@ -42,7 +43,7 @@ def list_entities(request: Request, params: Annotated[EntityList, Query()], db: 
     extension = params.extension()
     result = page.run(
         queries.list_entities,
-        kind=[k.value for k in params.kind] if params.kind else None,
+        kind=values(params.kind),
         article=params.article,
         q=params.q,
         extension=extension,

@@ -145,6 +145,11 @@ def after(first: str, value: dt.date | None, info: ValidationInfo) -> dt.date | 
     return value
 
 
+def values(members: list[Any] | None) -> list[str] | None:
+    """Enum members as the strings stored in the database; None when not filtering."""
+    return [member.value for member in members] if members else None
+
+
 # --- paging ------------------------------------------------------------------------
 
 
@@ -378,8 +383,8 @@ class ClaimFilters(ClaimPaging, ListOptions):
     def filters(self) -> dict[str, Any]:
         """The keyword arguments of ``queries.list_claims`` these parameters give."""
         return {
-            "status": [s.value for s in self.status] if self.status else None,
-            "kind": [k.value for k in self.kind] if self.kind else None,
+            "status": values(self.status),
+            "kind": values(self.kind),
             "claimant": self.claimant,
             "published_from": self.published_from,
             "published_to": self.published_to,
@@ -410,16 +415,15 @@ class EventFilters(AnchoredPaging, ListOptions):
     def filters(self) -> dict[str, Any]:
         """The keyword arguments of ``queries.list_events`` these parameters give."""
         return {
-            "status": [s.value for s in self.status] if self.status else None,
-            "kind": [k.value for k in self.kind] if self.kind else None,
-            "modality": [m.value for m in self.modality] if self.modality else None,
+            "status": values(self.status),
+            "kind": values(self.kind),
+            "modality": values(self.modality),
             "date_from": self.date_from,
             "date_to": self.date_to,
             "q": self.q,
         }
 
 
-EntityIdParam = Field(None, description="Entity id.")
 ROLE_HELP = "Claims the entity makes (claimant), is the subject of, or either (any)."
 
 
