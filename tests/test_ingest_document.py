@@ -132,12 +132,19 @@ def test_text_file_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> No
         read_fact_file(tmp_path / "a.json")
 
 
-def test_default_title_never_carries_a_byte_order_mark(tmp_path: Path) -> None:
+def test_a_byte_order_mark_is_not_part_of_an_inline_text_either(tmp_path: Path) -> None:
+    """Inline `text` and `text_file` treat a leading byte order mark alike."""
     doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["entities"] = [{"id": "body", "name": "Body", "kind": "other", "mentions": ["Body"]}]
     doc["article"] = {"id": "x", "text": "\ufeff Title line \nBody."}
-    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
-    assert resolved.title == "Title line"
-    assert resolved.text == "\ufeff Title line \nBody."  # inline text is kept exactly
+    inline = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    (tmp_path / "a.txt").write_bytes("\ufeff Title line \nBody.".encode())
+    doc["article"] = {"id": "x", "text_file": "a.txt"}
+    from_file = read_fact_file(write_doc(tmp_path / "b.json", doc))
+    for resolved in (inline, from_file):
+        assert resolved.title == "Title line"
+        assert resolved.text == " Title line \nBody."
+        assert [(m.start, m.end) for m in resolved.entities[0].mentions] == [(13, 17)]
 
 
 @pytest.mark.parametrize("name", ["a.txt", "./a.txt", "sub/../a.txt", "sub/b.txt"])
@@ -351,7 +358,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str]] = [
         "unknown status",
         _set(["claims", 0, "status"], "true"),
         "$.claims[0].status",
-        "Input should be 'confirmed', 'unverified', 'pending', 'disputed' or 'refuted' (got \"true\")",
+        "Input should be 'confirmed', 'unverified', 'pending', 'disputed', 'refuted' or 'not_checkable' (got \"true\")",
     ),
     (
         "unknown entity kind",
