@@ -11,7 +11,7 @@ keeps the schema the same on SQLite and PostgreSQL when a vocabulary grows.
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -55,7 +55,14 @@ class VerificationStatus(StrEnum):
 
 # How each status maps onto schema.org ClaimReview ratings and FEVER labels. A statement that
 # cannot be true or false (an opinion, a prediction, a promise) gets neither: None.
-STATUS_DEFINITIONS: dict[VerificationStatus, dict[str, str | None]] = {
+class StatusDefinition(TypedDict):
+    label: str
+    definition: str
+    claimreview_rating: str | None
+    fever_label: str | None
+
+
+STATUS_DEFINITIONS: dict[VerificationStatus, StatusDefinition] = {
     VerificationStatus.confirmed: {
         "label": "Confirmed",
         "definition": (

@@ -643,6 +643,10 @@ class FactFileError(Exception):
         self.where = where
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type["FactFileError"], tuple[str, str, str]]:
+        # Sent back from the worker processes that check files.
+        return FactFileError, (self.path, self.where, self.problem)
+
 
 class FactFileErrors(Exception):
     """Every problem found in one fact file (reported together, one per line)."""
@@ -650,6 +654,9 @@ class FactFileErrors(Exception):
     def __init__(self, errors: Sequence[FactFileError]) -> None:
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = list(errors)
+
+    def __reduce__(self) -> tuple[type["FactFileErrors"], tuple[list[FactFileError]]]:
+        return FactFileErrors, (self.errors,)
 
 
 def json_path(loc: Sequence[str | int]) -> str:
@@ -807,6 +814,9 @@ class Limits:
 
     max_article_bytes: int = 2_000_000
     max_fact_file_bytes: int = 10_000_000
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class _Unreadable(Exception):
@@ -1458,7 +1468,7 @@ def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
             pairs.add((p.entity, p.role))
 
 
-def read_fact_file(path: Path, limits: Limits = Limits()) -> ResolvedArticle:
+def read_fact_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ResolvedArticle:
     """Read, validate and resolve one fact file. Raises FactFileErrors naming every problem:
     those of its JSON and those of its quotes together."""
     try:
