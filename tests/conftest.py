@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import app.main
-from app.ingest.pipeline import run_ingest
 from app.db import create_db_engine, upgrade
 from app.ingest.load import LoadResult
+from app.ingest.pipeline import run_ingest
 from app.main import create_app
 from app.settings import Settings
 from tests.databases import NO_POSTGRES, TEST_DATABASE_URL, empty_postgres, reset_postgres

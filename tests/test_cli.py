@@ -17,11 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from app import cli as cli_module
-from app.ingest import pipeline
 from app import fts
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, schema_revision
+from app.ingest import pipeline
 from app.ingest.document import json_schema, read_fact_file
 from app.settings import get_settings
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
