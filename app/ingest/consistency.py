@@ -217,6 +217,21 @@ def suggest(key: str, choices: Sequence[str]) -> str:
     return " (did you mean " + ", ".join(repr(choice) for choice, _, _ in found) + "?)"
 
 
+def suggest_fact(same_as: str, keys: Sequence[str]) -> str:
+    """The closest public ids of an article's events or claims, compared by their own ids."""
+    article, _, local = same_as.partition(".")
+    found = process.extract(
+        local,
+        [k.partition(".")[2] for k in keys],
+        scorer=fuzz.ratio,
+        limit=SUGGESTIONS,
+        score_cutoff=60,
+    )
+    if not found:
+        return ""
+    return " (did you mean " + ", ".join(repr(f"{article}.{c}") for c, _, _ in found) + "?)"
+
+
 def held_by_another(
     path: Path, decl: EntityDecl, scheme: str, value: str, holder: str
 ) -> FactFileError:
@@ -267,7 +282,7 @@ def stored_keys(conn: Connection, table: Any, keys: Iterable[str]) -> dict[str, 
     out: dict[str, str | None] = {}
     for chunk in _chunks(sorted(set(keys))):
         rows = conn.execute(select(table.c.key, table.c.same_as_key).where(table.c.key.in_(chunk)))
-        out.update(dict(rows.tuples().all()))
+        out.update({key: same_as for key, same_as in rows})  # noqa: C416
     return out
 
 
@@ -349,7 +364,7 @@ def _report_problems(conn: Connection | None, docs: Sequence[Declarations]) -> l
                 if local in ids or local in reported:
                     continue
                 problem = f"no {noun} {local!r} in article {article!r} ({target.path})"
-                choices = list(ids)
+                choices = [f"{article}.{i}" for i in ids]
             elif same_as in found[what]:
                 continue
             else:
@@ -357,9 +372,7 @@ def _report_problems(conn: Connection | None, docs: Sequence[Declarations]) -> l
                 choices = _article_keys(conn, what, article)
             errors.append(
                 FactFileError(
-                    doc.path,
-                    f"$.{what}[{index}].same_as",
-                    problem + suggest(local if target is not None else same_as, choices),
+                    doc.path, f"$.{what}[{index}].same_as", problem + suggest_fact(same_as, choices)
                 )
             )
     return errors

@@ -40,7 +40,7 @@ from app.ingest.consistency import (
     compare,
     held_by_another,
     id_holders,
-    suggest,
+    suggest_fact,
     unknown_entity,
 )
 from app.ingest.document import (
@@ -984,7 +984,7 @@ def _first_report(
                 select(table.c.key).where(table.c.key.like(f"{article}.%")).limit(1000)
             ).scalars()
         )
-        problem = f"no {noun} with id {same_as!r} is stored{suggest(same_as, choices)}"
+        problem = f"no {noun} with id {same_as!r} is stored{suggest_fact(same_as, choices)}"
         raise LoadRefused([FactFileError(path, where, problem)])
     if row[2] == article_id:
         problem = f"{same_as!r} is first reported by this same article"
