@@ -846,7 +846,7 @@ def read_regular_file(path: Path, limit: int, setting: str) -> bytes:
             kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
             raise _Unreadable(f"is {kind}, not a regular file")
         if info.st_size > limit:
-            raise _Unreadable(_too_large(info.st_size, limit, setting))
+            raise _Unreadable(_too_large(info.st_size, limit, setting, exact=True))
         chunks = []
         size = 0
         while size <= limit:
@@ -862,8 +862,8 @@ def read_regular_file(path: Path, limit: int, setting: str) -> bytes:
     return b"".join(chunks)
 
 
-def _too_large(size: int, limit: int, setting: str) -> str:
-    more = "more than " if size > limit else ""
+def _too_large(size: int, limit: int, setting: str, exact: bool = False) -> str:
+    more = "" if exact else "more than "
     return f"is {more}{size:,} bytes; the limit is {limit:,} ({setting})"
 
 
@@ -1162,7 +1162,7 @@ def _read_text(path: Path, article: Any, limits: Limits) -> str:
             raise FactFileError(
                 path,
                 "$.article.text",
-                _too_large(size, limits.max_article_bytes, "APP_MAX_ARTICLE_BYTES"),
+                _too_large(size, limits.max_article_bytes, "APP_MAX_ARTICLE_BYTES", exact=True),
             )
         return text
     if not isinstance(name, str) or not name:

@@ -192,6 +192,29 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
+    # What the older schema cannot hold is lost; the articles it came from are marked
+    # changed (and their facts), so that ingesting them again after an upgrade restores it.
+    for table, lost in (
+        ("event", "same_as_key IS NOT NULL OR provenance_id IS NOT NULL"),
+        ("claim", "same_as_key IS NOT NULL OR provenance_id IS NOT NULL OR quantities IS NOT NULL"),
+        ("relation", "provenance_id IS NOT NULL"),
+    ):
+        op.execute(
+            f"UPDATE article SET source_sha256 = '' WHERE id IN "
+            f"(SELECT article_id FROM {table} WHERE {lost})"
+        )
+        if table != "relation":
+            op.execute(f"UPDATE {table} SET fingerprint = 0 WHERE {lost}")
+    op.execute(
+        "UPDATE article SET source_sha256 = '' WHERE id IN (SELECT article_id FROM claim "
+        "WHERE claimant_id IS NULL) OR id IN (SELECT article_id FROM article_entity WHERE "
+        "entity_id IN (SELECT id FROM entity WHERE provenance_id IS NOT NULL))"
+    )
+    # Foreign keys are off during migrations on SQLite: the rows that refer to these claims
+    # go first, by hand.
+    unnamed = "SELECT id FROM claim WHERE claimant_id IS NULL"
+    for table in ("claim_subject", "claim_event", "evidence", "claim_quantity"):
+        op.execute(f"DELETE FROM {table} WHERE claim_id IN ({unnamed})")
     op.execute("DELETE FROM claim WHERE claimant_id IS NULL")
     if sqlite:
         # The column after the rebuild reads "claimant_id INTEGER," (then the next column).
