@@ -341,7 +341,7 @@ def test_a_renamed_entity_shows_in_every_claim_that_names_it(
     key = cid("rosatom-head-seeks-meeting")
     before = ClaimDetail.model_validate(get_json(client, f"/claims/{key}"))
     page = get_json(client, "/claims?limit=500")  # every claim, and the entities they name
-    named = {e.id for e in [before.claimant, *before.subjects]}
+    named = {before.claimant.id, *(s.id for s in before.subjects)}
     changed = tmp_path / "changed"
     shutil.copytree(DATA, changed)
     path = changed / SEED_FILE.name

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from app import queries
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, upgrade
-from app.ingest.document import FactFileErrors, Limits, read_fact_file
+from app.ingest.document import DEFAULT_LIMITS, FactFileErrors, Limits, read_fact_file
 from tests.conftest import DATA, SEED_FILE, TEXT, Ingest, minimal_doc, write_doc
 from tests.seed import FACTS, resolve
 
@@ -26,7 +26,7 @@ SCRIPT = Path(sys.executable).with_name("article-facts")
 SECOND = Path(__file__).resolve().parent / "second"
 
 
-def problems(path: Path, limits: Limits = Limits()) -> list[tuple[str, str]]:
+def problems(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str]]:
     with pytest.raises(FactFileErrors) as info:
         read_fact_file(path, limits)
     return [(e.where, e.problem) for e in info.value.errors]
