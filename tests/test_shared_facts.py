@@ -469,6 +469,11 @@ def test_every_vocabulary_value_has_a_definition() -> None:
         "fever_label": None,
     }
     assert queries.vocabularies() == body
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    for vocabulary in VOCABULARIES:
+        if vocabulary.name != "verification_status":
+            for value in vocabulary.values():
+                assert f"| `{value['value']}` | {value['definition']} |" in readme, value
 
 
 def test_the_published_schema_takes_the_second_article_and_one_text() -> None:
