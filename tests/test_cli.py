@@ -447,3 +447,50 @@ def test_a_failed_merge_of_the_search_indexes_is_a_warning(
     assert invoke("ingest", str(tmp_path / "a"), "--database-url", db_url)[1].startswith(
         "Nothing changed: 3 articles (3 unchanged)"
     )
+
+
+def test_help_shows_no_python_types() -> None:
+    for args in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["serve", "--help"],
+        ["migrate", "--help"],
+        ["entities", "find", "--help"],
+        ["healthcheck", "--help"],
+    ):
+        code, out, _ = invoke(*args)
+        assert code == 0, args
+        assert "<bool>" not in out and "<str>" not in out and "{" not in out, (args, out)
+    assert "--update-entities" in invoke("ingest", "--help")[1]
+
+
+def test_commands_say_which_database_they_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["migrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"Database: {tmp_path / 'article-facts.db'} (SQLite), the default: a file in the "
+        "working directory (APP_DATABASE_URL or --database-url choose another)"
+    )
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    result = runner.invoke(cli, ["ingest", str(DATA), "--database-url", url])
+    assert result.stderr.splitlines()[0] == f"Database: {tmp_path / 'other.db'} (SQLite)"
+    result = runner.invoke(cli, ["ingest", "--check", str(DATA), "--database-url", url])
+    assert result.stderr.splitlines()[0] == f"Checking against {tmp_path / 'other.db'} (SQLite)"
+    assert result.stdout == "OK: 1 fact file(s) checked; nothing written\n"
+
+
+def test_check_creates_no_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    code, out, err = invoke("ingest", "--check", str(DATA), "--database-url", url)
+    assert (code, err) == (0, "")
+    assert not (tmp_path / "never.db").exists()
+    code, _, err = invoke("entities", "find", "kaz", "--database-url", url)
+    assert code == 1 and err.startswith("Error: no ingested data in ")

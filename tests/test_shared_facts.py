@@ -584,3 +584,32 @@ def test_a_report_must_name_a_stored_fact_or_one_of_the_run(
     write_doc(tmp_path / "circle" / "b.json", circle_b)
     with pytest.raises(IngestError, match="report each other's facts in a circle"):
         ingest(tmp_path / "circle")
+
+
+def test_lookup_forgets_an_alias_no_article_gives_any_more(
+    ingest: Ingest, engine: Engine, tmp_path: Path
+) -> None:
+    ingest(DATA)
+    ingest(SECOND)
+
+    def found(typed: str) -> list[str]:
+        with engine.connect() as conn:
+            return [e["matched"] for e in queries.suggest_entities(conn, q=typed, limit=5)]
+
+    doc = second_doc()
+    doc["entities"][1]["aliases"] = [{"name": "Great Steppe Country", "language": "en"}]
+    ingest(copy_second(tmp_path / "renamed", doc))
+    assert found("great steppe") == ["Great Steppe Country"]
+    assert found("steppe c") == ["Great Steppe Country"]
+    doc["entities"][1]["aliases"] = [{"name": "RK", "language": "en"}]
+    ingest(copy_second(tmp_path / "renamed", doc))
+    assert found("great steppe") == found("steppe c") == []
+    assert found("rk") == ["RK"]
+    doc["entities"] = [e for e in doc["entities"] if e["id"] != "kazakhstan"]
+    doc["events"][0]["participants"] = doc["events"][0]["participants"][1:]
+    doc["events"][0].pop("location")
+    doc["claims"][2]["subjects"] = ["rosatom"]
+    doc["claims"][5]["subjects"] = []
+    ingest(copy_second(tmp_path / "renamed", doc))
+    assert found("rk") == []
+    assert found("kazakhstan")[0] == "Kazakhstan"  # the seed still names it

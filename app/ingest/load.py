@@ -74,7 +74,7 @@ from app.models import (
     relation_t,
     subject_t,
 )
-from app.names import ALIAS, NAME, NAME_WORD, name_rows
+from app.names import ALIAS, ALIAS_WORD, NAME, NAME_WORD, name_rows
 from app.queries import id_list, in_ids
 from app.statements import Statement
 
@@ -323,6 +323,18 @@ _NAME_DELETE = Statement(
         entity_name_t.c.tier.in_([bindparam("name"), bindparam("name_word")]),
     )
 )
+_ALIAS_GIVEN = Statement(
+    select(alias_t.c.id)
+    .where(alias_t.c.entity_id == bindparam("entity"), alias_t.c.name == bindparam("name"))
+    .limit(1)
+)
+_ALIAS_FORGET = Statement(
+    delete(entity_name_t).where(
+        entity_name_t.c.entity_id == bindparam("entity"),
+        entity_name_t.c.label == bindparam("label"),
+        entity_name_t.c.tier.in_([bindparam("alias"), bindparam("word")]),
+    )
+)
 _PROVENANCE_FIND = Statement(
     select(provenance_t.c.id).where(provenance_t.c.fingerprint == bindparam("fingerprint"))
 )
@@ -438,6 +450,12 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
             )
         ),
         "aliases": of_article(alias_t),
+        "article_aliases": Statement(
+            select(alias_t.c.entity_id, alias_t.c.name).where(
+                alias_t.c.article_id == bindparam("article"),
+                in_ids(alias_t.c.entity_id, dialect, name="entities"),
+            )
+        ),
         "mentions": of_article(mention_t),
         "links": of_article(article_entity_t),
         "unused": Statement(
@@ -711,7 +729,7 @@ def load_article(
     _load_claims(conn, article_id, plan, entity_ids, event_ids, now, ctx, result)
     # Last, so no old row of this article still points at an entity being dropped.
     if undeclared:
-        _remove_entities(conn, article_id, undeclared)
+        _remove_entities(conn, article_id, undeclared, ctx)
     return result
 
 
@@ -851,12 +869,15 @@ def _load_entities(
             _LINK_UPDATE.execute(conn, {**where, "fingerprint": fingerprint, "position": position})
         else:
             link_rows.append((article_id, entity_id, position, fingerprint))
+    dropped: list[tuple[int, str]] = []
     if stale:
         params = {"article": article_id, **id_list(conn, stale, "entities")}
+        dropped = [tuple(r) for r in statements["article_aliases"].rows(conn, params)]
         statements["aliases"].execute(conn, params)
         statements["mentions"].execute(conn, params)
     fts.index_new_rows(conn, "entity", added)
     _ALIAS_INSERT.insert_values(conn, alias_rows)
+    _forget_aliases(conn, dropped, ctx)
     fts.index_new_aliases(conn, article_id, sorted({r[0] for r in alias_rows}))
     _MENTION_INSERT.insert_values(conn, mention_rows)
     _LINK_INSERT.insert_values(conn, link_rows)
@@ -916,12 +937,26 @@ def _change_entity(
     _ENTITY_UPDATE.execute(conn, {"_id": entity_id, "updated_at": now, **values})
 
 
-def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) -> None:
+def _forget_aliases(conn: Connection, aliases: Sequence[tuple[int, str]], ctx: LoadContext) -> None:
+    """Remove from the lookup the aliases no article gives an entity any more."""
+    for entity_id, name in sorted(set(aliases)):
+        if _ALIAS_GIVEN.first(conn, {"entity": entity_id, "name": name}) is None:
+            _ALIAS_FORGET.execute(
+                conn, {"entity": entity_id, "label": name, "alias": ALIAS, "word": ALIAS_WORD}
+            )
+            ctx.names = {r for r in ctx.names if not (r[2] == entity_id and r[3] == name)}
+
+
+def _remove_entities(
+    conn: Connection, article_id: int, entity_ids: set[int], ctx: LoadContext
+) -> None:
     """Drop this article's declarations of the entities, and the entities no article declares."""
     statements = _entity_statements(conn.dialect.name)
     params = {"article": article_id, **id_list(conn, sorted(entity_ids), "entities")}
+    dropped = [tuple(r) for r in statements["article_aliases"].rows(conn, params)]
     for name in ("aliases", "mentions", "links"):
         statements[name].execute(conn, params)
+    _forget_aliases(conn, dropped, ctx)
     statements["unused"].execute(conn, id_list(conn, sorted(entity_ids), "entities"))
 
 
