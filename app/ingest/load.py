@@ -361,10 +361,14 @@ _CLAIM_TARGET = Statement(
 )
 _EVENT_COPY = _update(event_t, event_t.c.same_as_key == bindparam("_root"), EVENT_RESOURCE)
 _CLAIM_COPY = _update(claim_t, claim_t.c.same_as_key == bindparam("_root"), CLAIM_RESOURCE)
-_REPORTED = {
-    name: Statement(select(table.c.key).where(table.c.same_as_key == bindparam("root")).limit(1))
-    for name, table in (("event", event_t), ("claim", claim_t))
-}
+
+
+@cache
+def _reported(name: str, dialect: str) -> Statement:
+    """Which of the given ids have reports in other articles (one statement per article)."""
+    table = event_t if name == "event" else claim_t
+    found = select(table.c.same_as_key).where(in_ids(table.c.same_as_key, dialect, String))
+    return Statement(found.distinct())
 
 
 def _copy_links(
@@ -1094,9 +1098,10 @@ def _refresh_reports(conn: Connection, name: str, roots: Iterable[str]) -> None:
     """Give every report of these events or claims their columns and links as they now are."""
     target, copy = (_EVENT_TARGET, _EVENT_COPY) if name == "event" else (_CLAIM_TARGET, _CLAIM_COPY)
     resource = EVENT_RESOURCE if name == "event" else CLAIM_RESOURCE
-    for root in sorted(roots):
-        if _REPORTED[name].first(conn, {"root": root}) is None:
-            continue
+    if not roots:
+        return
+    reported = _reported(name, conn.dialect.name).rows(conn, id_list(conn, sorted(roots)))
+    for root in sorted(r[0] for r in reported):
         row = target.first(conn, {"key": root})
         if row is not None:
             copy.execute(
