@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, select
 
 from app.ingest.document import (
@@ -211,6 +210,8 @@ def unknown_entity(path: Path, decl: EntityDecl, choices: Sequence[str]) -> Fact
 
 def suggest(key: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'a', 'b'?)`` with the closest of ``choices``, or nothing."""
+    from rapidfuzz import fuzz, process  # only when an id is unknown: it takes a while to load
+
     found = process.extract(key, choices, scorer=fuzz.ratio, limit=SUGGESTIONS, score_cutoff=60)
     if not found:
         return ""
@@ -219,6 +220,8 @@ def suggest(key: str, choices: Sequence[str]) -> str:
 
 def suggest_fact(same_as: str, keys: Sequence[str]) -> str:
     """The closest public ids of an article's events or claims, compared by their own ids."""
+    from rapidfuzz import fuzz, process
+
     article, _, local = same_as.partition(".")
     found = process.extract(
         local,

@@ -745,22 +745,9 @@ def _nul_errors(path: Path, data: Any) -> list[FactFileError]:
     return errors
 
 
-# A JSON string token, and whether it is an object's key (followed by a colon). Outside
-# strings JSON holds no quotation mark, so scanning from the start meets every string whole.
-_STRING_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"\s*(:)?', re.DOTALL)
-
-
-def _key_count(value: Any) -> int:
-    count = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            count += len(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
+# A quotation mark followed by a colon: the end of an object's key, or an escaped quotation
+# mark followed by a colon inside a string (a string holds no other quotation mark).
+_KEY_END = re.compile(rb'"\s*:')
 
 
 class _Checked(dict[str, Any]):
@@ -778,11 +765,11 @@ class _Checked(dict[str, Any]):
 def _duplicate_key_errors(path: Path, raw: bytes, data: Any) -> list[FactFileError]:
     """Keys given twice in one object: JSON parsers keep the last silently; this refuses it.
 
-    The keys of the document are counted in its text and in what was parsed: only when they
-    differ is the document parsed again to find where.
+    Key ends are counted in the file and in what was parsed, written out again: strings are
+    the same in both, so only a key the parse dropped (or an unusual escape) makes the counts
+    differ, and only then is the document parsed again, slowly, to find where.
     """
-    keys = sum(1 for m in _STRING_TOKEN.finditer(raw) if m.group(1))
-    if keys == _key_count(data):
+    if len(_KEY_END.findall(raw)) == len(_KEY_END.findall(orjson.dumps(data))):
         return []
     checked = json.loads(raw, object_pairs_hook=_Checked)
     errors: list[FactFileError] = []
@@ -1015,11 +1002,14 @@ class _Resolver:
     def anchor(self, value: QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
         quote, occurrence = value.quote, value.occurrence
         starts = self._occurrences(quote)
-        shown = orjson.dumps(quote).decode()
         if value.prefix is not None or value.suffix is not None:
             return self._in_context(value, starts, loc)
         if occurrence is None and len(starts) == 1:
             return Anchor(starts[0], starts[0] + len(quote), quote)
+        if occurrence is not None and occurrence <= len(starts):
+            start = starts[occurrence - 1]
+            return Anchor(start, start + len(quote), quote)
+        shown = orjson.dumps(quote).decode()
         if not starts:
             self.error(loc, f"quote {shown} is not in the article text{self._near_miss(quote)}")
             return None
@@ -1038,9 +1028,7 @@ class _Resolver:
                 f"quote {shown} occurs only {times}, not {occurrence}: "
                 + self._candidates(quote, starts),
             )
-            return None
-        start = starts[occurrence - 1]
-        return Anchor(start, start + len(quote), quote)
+        return None
 
     def _in_context(
         self, value: QuoteIn, starts: Sequence[int], loc: Sequence[str | int]

@@ -39,7 +39,6 @@ from app.ingest.consistency import (
     all_entity_keys,
     compare,
     held_by_another,
-    id_holders,
     suggest_fact,
     unknown_entity,
 )
@@ -127,6 +126,10 @@ class LoadContext:
     provenance_ids: dict[Provenance, int] = field(default_factory=dict)
     # Lookup rows known to be stored (the same aliases come with article after article).
     names: set[tuple[int, str, int, str]] = field(default_factory=set)
+    aliases: set[tuple[int, str]] = field(default_factory=set)  # (entity id, alias) in names
+    # Whether any event or claim is a report of another (None: not looked up yet): until one
+    # is, no load needs to look for the reports of what it changed.
+    reports: bool | None = None
 
 
 def _fingerprint(*parts: Any) -> int:
@@ -807,9 +810,15 @@ def _load_entities(
         known = Known.stored(e.key, old[1], old[2], old[3], old[4])
         problems, _ = compare(path, e.decl, known, update=ctx.update_entities)
         errors += problems
-    new_ids = sorted({(s, v) for e in entities for s, v in e.decl.external_ids})
+    # External ids the entities do not already have: another entity may hold them.
+    new_ids = sorted(
+        (scheme, value)
+        for e in entities
+        for scheme, value in e.decl.external_ids
+        if e.key not in existing or (existing[e.key][4] or {}).get(scheme) != value
+    )
     if new_ids and not errors:
-        errors += _held_ids(conn, plan)
+        errors += _held_ids(conn, plan, new_ids)
     if errors:
         raise LoadRefused(errors)
 
@@ -866,7 +875,9 @@ def _load_entities(
         # This article's aliases and mentions of the entity are replaced together.
         alias_rows += [(entity_id, article_id, n, lang) for n, lang in e.aliases]
         for alias, _ in e.aliases:
-            names += _name_rows(entity_id, alias, ALIAS)
+            if (entity_id, alias) not in ctx.aliases:
+                ctx.aliases.add((entity_id, alias))
+                names += _name_rows(entity_id, alias, ALIAS)
         mention_rows += [(article_id, a, b, entity_id, exact) for a, b, exact in e.mentions]
         if link is not None:
             stale.append(entity_id)
@@ -893,10 +904,22 @@ def _load_entities(
     return ids, gone
 
 
-def _held_ids(conn: Connection, plan: ArticlePlan) -> list[FactFileError]:
-    """External ids this article gives that another stored entity already has."""
-    wanted = {(s, v) for e in plan.entities for s, v in e.decl.external_ids}
-    holders = id_holders(conn, wanted)
+@cache
+def _holders(dialect: str) -> Statement:
+    return Statement(
+        select(external_id_t.c.scheme, external_id_t.c.value, entity_t.c.key)
+        .join(entity_t, entity_t.c.id == external_id_t.c.entity_id)
+        .where(in_ids(external_id_t.c.value, dialect, String, name="values"))
+    )
+
+
+def _held_ids(
+    conn: Connection, plan: ArticlePlan, wanted: Sequence[tuple[str, str]]
+) -> list[FactFileError]:
+    """External ids this article gives (``wanted``) that another stored entity already has."""
+    values = sorted({value for _, value in wanted})
+    rows = _holders(conn.dialect.name).rows(conn, id_list(conn, values, "values"))
+    holders = {(scheme, value): key for scheme, value, key in rows}
     errors = []
     for e in plan.entities:
         for scheme, value in e.decl.external_ids:
@@ -949,6 +972,7 @@ def _forget_aliases(conn: Connection, aliases: Sequence[tuple[int, str]], ctx: L
                 conn, {"entity": entity_id, "label": name, "alias": ALIAS, "word": ALIAS_WORD}
             )
             ctx.names = {r for r in ctx.names if not (r[2] == entity_id and r[3] == name)}
+            ctx.aliases.discard((entity_id, name))
 
 
 def _remove_entities(
@@ -1069,6 +1093,7 @@ def _load_events(
         if ev.same_as is not None:
             values |= {**copied, "same_as_key": root}
             roots.add(root)
+            ctx.reports = True
         else:
             roots.add(key)
         if old is None:
@@ -1090,12 +1115,24 @@ def _load_events(
     _remove_missing(
         conn, event_t, existing, {f"{article_key}.{e.local}" for e in events}, "events", result
     )
-    _refresh_reports(conn, "event", roots)
+    _refresh_reports(conn, "event", roots, ctx)
     return ids
 
 
-def _refresh_reports(conn: Connection, name: str, roots: Iterable[str]) -> None:
+_ANY_REPORT = Statement(
+    select(event_t.c.id)
+    .where(event_t.c.same_as_key.is_not(None))
+    .union_all(select(claim_t.c.id).where(claim_t.c.same_as_key.is_not(None)))
+    .limit(1)
+)
+
+
+def _refresh_reports(conn: Connection, name: str, roots: Iterable[str], ctx: LoadContext) -> None:
     """Give every report of these events or claims their columns and links as they now are."""
+    if ctx.reports is None:
+        ctx.reports = _ANY_REPORT.first(conn) is not None
+    if not ctx.reports:
+        return
     target, copy = (_EVENT_TARGET, _EVENT_COPY) if name == "event" else (_CLAIM_TARGET, _CLAIM_COPY)
     resource = EVENT_RESOURCE if name == "event" else CLAIM_RESOURCE
     if not roots:
@@ -1188,6 +1225,7 @@ def _load_claims(
         if c.same_as is not None:
             values |= {**_copied("claim", copied), "same_as_key": root}
             roots.add(root)
+            ctx.reports = True
         else:
             roots.add(key)
         if old is None:
@@ -1233,7 +1271,7 @@ def _load_claims(
     _EVIDENCE_INSERT.insert_values(conn, evidence)
     _QUANTITY_INSERT.insert_values(conn, quantities)
     _remove_missing(conn, claim_t, existing, set(keys), "claims", result)
-    _refresh_reports(conn, "claim", roots)
+    _refresh_reports(conn, "claim", roots, ctx)
 
 
 def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:

@@ -279,6 +279,7 @@ class _Batch:
         if self.transaction is None:
             self.transaction = self.session.begin()
             self.started = time.monotonic()
+            context.reports = None  # looked up again in each transaction
         result = load_article(self.session, plan, now=dt.datetime.now(dt.UTC), context=context)
         self.articles.append((plan, result))
 
