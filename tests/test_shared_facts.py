@@ -9,6 +9,7 @@ checked, an unnamed source and quantities. Every test runs on SQLite and Postgre
 import copy
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,12 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def both(db_url: str, ingest: Ingest) -> TestClient:
+def both(db_url: str, ingest: Ingest) -> Iterator[TestClient]:
     """The API over the seed and the second article, loaded in that order."""
     ingest(DATA)
     ingest(SECOND)
     with TestClient(create_app(Settings(database_url=db_url, load_seed=False))) as client:
-        return client
+        yield client
 
 
 def test_references_load_and_change_no_stored_entity(ingest: Ingest, engine: Engine) -> None:
