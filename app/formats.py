@@ -429,19 +429,26 @@ class Rating:
 BEST_RATING = 5
 WORST_RATING = 1
 
+
 # Only `confirmed` and `refuted` are verdicts reached on evidence: they alone get a
 # numeric rating (on the common 1–5 scale, 5 true, 1 false). The other statuses say
 # that no verdict exists yet (nobody has answered, sources conflict, nothing confirms
 # it): they keep their own name and no number.
+def _rating_name(status: VerificationStatus) -> str:
+    return str(STATUS_DEFINITIONS[status]["claimreview_rating"])
+
+
+# `not_checkable` has no rating at all: an opinion or a prediction is neither true nor false,
+# and a rating, even "unverified", would suggest it could be.
 RATINGS: dict[VerificationStatus, Rating] = {
     VerificationStatus.confirmed: Rating(
-        STATUS_DEFINITIONS[VerificationStatus.confirmed]["claimreview_rating"], True, BEST_RATING
+        _rating_name(VerificationStatus.confirmed), True, BEST_RATING
     ),
     VerificationStatus.refuted: Rating(
-        STATUS_DEFINITIONS[VerificationStatus.refuted]["claimreview_rating"], True, WORST_RATING
+        _rating_name(VerificationStatus.refuted), True, WORST_RATING
     ),
     **{
-        status: Rating(STATUS_DEFINITIONS[status]["claimreview_rating"], False)
+        status: Rating(_rating_name(status), False)
         for status in (
             VerificationStatus.unverified,
             VerificationStatus.pending,
@@ -461,13 +468,19 @@ AUTHOR_TYPES = {
 }
 
 
-def review_rating(status: str, rationale: str) -> Row:
-    """The `Rating` of a claim with ``status``, explained by its definition and rationale."""
+def _explanation(status: VerificationStatus, rationale: str) -> str:
+    info = STATUS_DEFINITIONS[status]
+    return f"{info['label']}: {info['definition']} {rationale}"
+
+
+def review_rating(status: str, rationale: str) -> Row | None:
+    """The `Rating` of a claim with ``status``, explained by its definition and rationale;
+    None for a claim that cannot be rated (``not_checkable``)."""
     s = VerificationStatus(status)
-    rating = RATINGS[s]
-    definition = STATUS_DEFINITIONS[s]["definition"]
-    label = STATUS_DEFINITIONS[s]["label"]
-    explanation = f"{label}: {definition} {rationale}"
+    rating = RATINGS.get(s)
+    if rating is None:
+        return None
+    explanation = _explanation(s, rationale)
     if not rating.verdict:
         explanation = f"{NOT_A_VERDICT}. {explanation}"
     out: Row = {
@@ -485,29 +498,54 @@ def _absent_none(obj: Row) -> Row:
     return {k: v for k, v in obj.items() if v is not None}
 
 
+def _appearance(article: Row) -> Row:
+    publisher = article["publisher"]
+    return _absent_none(
+        {
+            "@type": "NewsArticle",
+            "url": article["url"],
+            "headline": article["title"],
+            "datePublished": _iso(article["published"]),
+            "inLanguage": article["language"],
+            "publisher": {"@type": "Organization", "name": publisher} if publisher else None,
+            "identifier": article["id"],
+        }
+    )
+
+
+def _claim_author(request: Request, claimant: Row) -> Row:
+    if claimant["id"] is None:
+        # An unnamed source: described as the article describes it, not an entity.
+        return {"@type": "Person", "name": claimant["name"], "description": "an unnamed source"}
+    return {
+        "@type": AUTHOR_TYPES.get(claimant["kind"], "Organization"),
+        "name": claimant["name"],
+        "identifier": claimant["id"],
+        "url": absolute_url(
+            request, request.app.url_path_for("get_entity", entity_id=claimant["id"])
+        ),
+    }
+
+
 def claim_review(
     request: Request,
     claim: Row,
-    article: Row | None,
+    articles: Sequence[Row],
     reviewed: dt.datetime | None,
     author: str,
 ) -> Row:
-    """One claim as a schema.org ClaimReview (without `@context`)."""
-    claimant = claim["claimant"]
-    appearance = None
-    if article is not None:
-        publisher = article["publisher"]
-        appearance = _absent_none(
-            {
-                "@type": "NewsArticle",
-                "url": article["url"],
-                "headline": article["title"],
-                "datePublished": _iso(article["published"]),
-                "inLanguage": article["language"],
-                "publisher": {"@type": "Organization", "name": publisher} if publisher else None,
-                "identifier": article["id"],
-            }
-        )
+    """One claim as a schema.org ClaimReview (without `@context`).
+
+    ``articles`` are those that report the claim, earliest first: each is an `appearance`
+    of it, and the first its `firstAppearance`. A claim that cannot be rated
+    (``not_checkable``) gets no `reviewRating`; its `reviewBody` says why.
+    """
+    appearances = [_appearance(article) for article in articles]
+    first = articles[0] if articles else None
+    rating = review_rating(claim["status"], claim["rationale"])
+    body = None
+    if rating is None:
+        body = _explanation(VerificationStatus(claim["status"]), claim["rationale"])
     return _absent_none(
         {
             "@type": "ClaimReview",
@@ -521,20 +559,14 @@ def claim_review(
             "itemReviewed": _absent_none(
                 {
                     "@type": "Claim",
-                    "author": {
-                        "@type": AUTHOR_TYPES.get(claimant["kind"], "Organization"),
-                        "name": claimant["name"],
-                        "identifier": claimant["id"],
-                        "url": absolute_url(
-                            request,
-                            request.app.url_path_for("get_entity", entity_id=claimant["id"]),
-                        ),
-                    },
-                    "datePublished": _iso(article["published"]) if article else None,
-                    "appearance": appearance,
+                    "author": _claim_author(request, claim["claimant"]),
+                    "datePublished": _iso(first["published"]) if first else None,
+                    "appearance": appearances or None,
+                    "firstAppearance": appearances[0] if appearances else None,
                 }
             ),
-            "reviewRating": review_rating(claim["status"], claim["rationale"]),
+            "reviewRating": rating,
+            "reviewBody": body,
         }
     )
 
@@ -550,14 +582,22 @@ def _author(request: Request) -> str:
 
 
 def claim_reviews(request: Request, conn: Connection, claims: Sequence[Row]) -> list[Row]:
-    """ClaimReviews of ``claims``, with their articles and status dates read in two queries."""
-    articles = queries.articles_by_id(conn, sorted({c["article"] for c in claims}))
-    reviewed = queries.status_recorded(conn, [c["id"] for c in claims])
+    """ClaimReviews of ``claims``, with every article reporting each and their status dates
+    read in three queries (a claim reported by several articles is one claim: its status,
+    and the date it was recorded, are its first report's)."""
+    roots = {c["id"]: c.get("same_as") or c["id"] for c in claims}
+    reports = queries.fact_reports(conn, "claim", sorted(set(roots.values())))
+    keys = {r["article"] for found in reports.values() for r in found}
+    articles = queries.articles_by_id(conn, sorted(keys | {c["article"] for c in claims}))
+    reviewed = queries.status_recorded(conn, sorted(set(roots.values())))
     author = _author(request)
-    return [
-        claim_review(request, c, articles.get(c["article"]), reviewed.get(c["id"]), author)
-        for c in claims
-    ]
+    out = []
+    for c in claims:
+        root = roots[c["id"]]
+        order = [r["article"] for r in reports.get(root, [])] or [c["article"]]
+        reporting = [articles[a] for a in dict.fromkeys(order) if a in articles]
+        out.append(claim_review(request, c, reporting, reviewed.get(root), author))
+    return out
 
 
 def claimreview_response(

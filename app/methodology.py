@@ -66,6 +66,16 @@ CROSSWALKS = {
     },
 }
 
+# Why a status may have no counterpart in a crosswalk (null in its mapping).
+NOT_CHECKABLE_NOTE = {
+    "claimreview": (
+        "`not_checkable` (an opinion, prediction or promise) gets no rating: its ClaimReview "
+        "has no `reviewRating`, and its `reviewBody` gives the status and the rationale."
+    ),
+    "fever": "`not_checkable` gets no FEVER label: FEVER's labels judge claims that can be "
+    "true or false.",
+}
+
 MOTIVATION_NOTES = {
     "mention": "an entity mention identifies who or what the words name",
     "event": "an event anchor is described by the event's summary",
@@ -86,10 +96,13 @@ def methodology() -> dict[str, Any]:
                 "vocabulary": about["vocabulary"],
                 "description": about["description"],
                 "mapping": {
-                    s.value: STATUS_DEFINITIONS[s][about["field"]] for s in VerificationStatus
+                    s.value: STATUS_DEFINITIONS[s][field]  # type: ignore[literal-required]
+                    for s in VerificationStatus
                 },
+                "unmapped": NOT_CHECKABLE_NOTE[name],
             }
             for name, about in CROSSWALKS.items()
+            for field in [about["field"]]
         },
         "anchors": ANCHORS,
         "offset_units": OFFSET_UNITS,
@@ -136,8 +149,12 @@ def methodology_html(data: dict[str, Any]) -> str:
     fever = data["crosswalks"]["fever"]["mapping"]
     statuses = "".join(
         f"<tr><td><code>{escape(s['status'])}</code></td><td>{escape(s['definition'])}</td>"
-        f"<td>{escape(claimreview[s['status']])}</td><td>{escape(fever[s['status']])}</td></tr>"
+        f"<td>{escape(claimreview[s['status']] or 'none')}</td>"
+        f"<td>{escape(fever[s['status']] or 'none')}</td></tr>"
         for s in data["statuses"]
+    )
+    unmapped = "".join(
+        f"<li>{_code(about['unmapped'])}</li>" for about in data["crosswalks"].values()
     )
     rules = "".join(f"<li>{_code(r)}</li>" for r in data["anchors"]["rules"])
     units = "".join(
@@ -174,6 +191,7 @@ ratings and FEVER labels.</p>
 <thead><tr><th>Status</th><th>Meaning</th><th>ClaimReview</th><th>FEVER</th></tr></thead>
 <tbody>{statuses}</tbody>
 </table>
+<ul>{unmapped}</ul>
 <h2>Anchors</h2>
 <p>{_code(data["anchors"]["summary"])}</p>
 <ul>{rules}</ul>

@@ -11,18 +11,22 @@ keeps the schema the same on SQLite and PostgreSQL when a vocabulary grows.
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
+    String,
     Table,
     UniqueConstraint,
 )
@@ -46,9 +50,19 @@ class VerificationStatus(StrEnum):
     pending = "pending"
     disputed = "disputed"
     refuted = "refuted"
+    not_checkable = "not_checkable"
 
 
-STATUS_DEFINITIONS: dict[VerificationStatus, dict[str, str]] = {
+# How each status maps onto schema.org ClaimReview ratings and FEVER labels. A statement that
+# cannot be true or false (an opinion, a prediction, a promise) gets neither: None.
+class StatusDefinition(TypedDict):
+    label: str
+    definition: str
+    claimreview_rating: str | None
+    fever_label: str | None
+
+
+STATUS_DEFINITIONS: dict[VerificationStatus, StatusDefinition] = {
     VerificationStatus.confirmed: {
         "label": "Confirmed",
         "definition": (
@@ -84,6 +98,15 @@ STATUS_DEFINITIONS: dict[VerificationStatus, dict[str, str]] = {
         "claimreview_rating": "False",
         "fever_label": "REFUTES",
     },
+    VerificationStatus.not_checkable: {
+        "label": "Not checkable",
+        "definition": (
+            "An opinion, prediction, promise or other statement that cannot be true or false; "
+            "never given a true/false rating."
+        ),
+        "claimreview_rating": None,
+        "fever_label": None,
+    },
 }
 
 
@@ -101,6 +124,9 @@ class EntityKind(StrEnum):
     channel = "channel"
     document = "document"
     project = "project"
+    political_party = "political_party"
+    armed_group = "armed_group"
+    product = "product"
     other = "other"
 
 
@@ -118,6 +144,15 @@ class RelationPredicate(StrEnum):
     author_of = "author_of"
     addressed_to = "addressed_to"
     published_in = "published_in"
+    leads = "leads"
+    ally_of = "ally_of"
+    opposes = "opposes"
+    supports = "supports"
+    supplier_of = "supplier_of"
+    contractor_of = "contractor_of"
+    sanctioned = "sanctioned"
+    attacked = "attacked"
+    invaded = "invaded"
     related_to = "related_to"
 
 
@@ -136,6 +171,18 @@ class EventKind(StrEnum):
     agreement = "agreement"
     construction = "construction"
     financing = "financing"
+    decision = "decision"
+    selection = "selection"
+    appointment = "appointment"
+    contract = "contract"
+    negotiation = "negotiation"
+    visit = "visit"
+    protest = "protest"
+    attack = "attack"
+    sanction = "sanction"
+    investigation = "investigation"
+    ruling = "ruling"
+    accident = "accident"
     other = "other"
 
 
@@ -147,6 +194,7 @@ class EventModality(StrEnum):
     proposed = "proposed"
     requested = "requested"
     conditional = "conditional"
+    cancelled = "cancelled"
 
 
 class TimePrecision(StrEnum):
@@ -162,6 +210,10 @@ class ClaimKind(StrEnum):
     request = "request"
     plan = "plan"
     prediction = "prediction"
+    opinion = "opinion"
+    promise = "promise"
+    denial = "denial"
+    accusation = "accusation"
 
 
 class EvidenceStance(StrEnum):
@@ -230,6 +282,8 @@ class Entity(SQLModel, table=True):
     external_ids: dict[str, str] | None = _json()
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Who declared the entity as it stands (see Provenance); NULL: a person's fact file.
+    provenance_id: int | None = Field(default=None)
 
 
 class ArticleEntity(SQLModel, table=True):
@@ -297,6 +351,7 @@ class Relation(SQLModel, table=True):
     predicate: str = Field(max_length=40)
     object_id: int = _fk("entity.id")
     anchors: list[dict[str, Any]] = _json(nullable=False)
+    provenance_id: int | None = Field(default=None)
 
 
 class Event(SQLModel, table=True):
@@ -325,6 +380,10 @@ class Event(SQLModel, table=True):
     status: str = Field(max_length=40)
     anchors: list[dict[str, Any]] = _json(nullable=False)
     fingerprint: int = _fingerprint()
+    # The public id of the first report of the same event in another article, for a report
+    # (see ``same_as`` in the fact file); NULL for the first report.
+    same_as_key: str | None = Field(default=None, max_length=400, index=True)
+    provenance_id: int | None = Field(default=None)
 
 
 class EventParticipant(SQLModel, table=True):
@@ -357,7 +416,14 @@ class Claim(SQLModel, table=True):
     position: int
     text: str
     kind: str = Field(max_length=40)
-    claimant_id: int = _fk("entity.id")
+    # The claimant: an entity, or an unnamed source ("a source familiar with the matter")
+    # described by the article's words, anchored in them: exactly one of the two.
+    claimant_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), nullable=True),
+    )
+    claimant_unnamed: str | None = None
+    claimant_anchor: dict[str, Any] | None = _json()
     attribution: dict[str, Any] | None = _json()
     status: str = Field(max_length=40)
     rationale: str
@@ -368,7 +434,12 @@ class Claim(SQLModel, table=True):
     # ``claim_event`` hold the same links for the other direction.
     subject_ids: list[int] | None = _json()
     event_keys: list[str] | None = _json()
+    # Quantities the claim states, as the API shows them ({value, unit, anchor}); NULL for
+    # none. ``claim_quantity`` holds the same for filtering.
+    quantities: list[dict[str, Any]] | None = _json()
     fingerprint: int = _fingerprint()
+    same_as_key: str | None = Field(default=None, max_length=400, index=True)
+    provenance_id: int | None = Field(default=None)
 
 
 class ClaimSubject(SQLModel, table=True):
@@ -395,6 +466,20 @@ class ClaimEvent(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
     )
     position: int
+
+
+class ClaimQuantity(SQLModel, table=True):
+    """A quantity a claim states ("71.12%", "20 million"): for filtering claims by it."""
+
+    __tablename__ = "claim_quantity"
+    __table_args__ = (Index(None, "unit", "value"), Index(None, "value"), CLUSTERED)
+
+    claim_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    value: float = Field(sa_column=Column(Float, nullable=False))
+    unit: str = Field(max_length=40)
 
 
 class Evidence(SQLModel, table=True):
@@ -429,6 +514,60 @@ class ClaimStatusChange(SQLModel, table=True):
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime
+
+
+class Provenance(SQLModel, table=True):
+    """Where facts came from: the extractor (a person, a pipeline, a model) and whether a
+    person reviewed them. Rows are shared by every fact with the same provenance and never
+    change; ``fingerprint`` finds a row by its content."""
+
+    __tablename__ = "provenance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    extractor: str = Field(max_length=200)
+    extractor_version: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    model_version: str | None = Field(default=None, max_length=200)
+    reviewed: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
+# Folded names compare byte by byte on both databases, so a range of them is a prefix.
+FOLDED = String().with_variant(String(collation="C"), "postgresql")
+
+
+class EntityName(SQLModel, table=True):
+    """An entity's names and aliases, folded for as-you-type lookup (``entities find``).
+
+    ``tier`` says what the row is: 1 the name, 2 an alias, 3 a later word of the name
+    onwards ("tokayev" for "Kassym-Jomart Tokayev"), 4 the same within an alias. A prefix of
+    ``folded`` is found by a range of the primary key.
+    """
+
+    __tablename__ = "entity_name"
+    __table_args__ = (Index(None, "entity_id"), CLUSTERED)
+
+    tier: int = Field(
+        sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, nullable=False)
+    )
+    folded: str = Field(sa_column=Column(FOLDED, primary_key=True, nullable=False))
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
+    label: str = Field(primary_key=True)
+
+
+class EntityExternalId(SQLModel, table=True):
+    """An entity's id in another knowledge base (``wikidata: Q232``), found by scheme and value."""
+
+    __tablename__ = "entity_external_id"
+    __table_args__ = (Index(None, "entity_id"), CLUSTERED)
+
+    scheme: str = Field(primary_key=True, max_length=120)
+    value: str = Field(primary_key=True, max_length=400)
+    entity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("entity.id", ondelete="CASCADE"), primary_key=True)
+    )
 
 
 class DataRevision(SQLModel, table=True):
@@ -467,3 +606,7 @@ claim_event_t = _table(ClaimEvent)
 evidence_t = _table(Evidence)
 history_t = _table(ClaimStatusChange)
 data_revision_t = _table(DataRevision)
+quantity_t = _table(ClaimQuantity)
+provenance_t = _table(Provenance)
+entity_name_t = _table(EntityName)
+external_id_t = _table(EntityExternalId)

@@ -19,12 +19,15 @@ import orjson
 from sqlalchemy import (
     ARRAY,
     BindParameter,
+    Boolean,
     ColumnElement,
     Connection,
+    Float,
     Integer,
     Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     func,
@@ -44,16 +47,22 @@ from app.models import (
     claim_event_t,
     claim_t,
     data_revision_t,
+    entity_name_t,
     entity_t,
     event_t,
     evidence_t,
+    external_id_t,
     history_t,
     mention_t,
     participant_t,
+    provenance_t,
+    quantity_t,
     relation_t,
     subject_t,
 )
+from app.names import ALIAS, ALIAS_WORD, NAME, NAME_WORD, fold_name
 from app.statements import Statement
+from app.vocabularies import vocabularies as vocabulary_definitions
 
 Row = dict[str, Any]
 Key = tuple[int, ...]
@@ -385,6 +394,7 @@ def _entity(m: Mapping[str, Any], aliases: dict[int, list[Row]]) -> Row:
         "description": m["description"],
         "aliases": aliases.get(m["_key"], []),
         "external_ids": m["external_ids"] or {},
+        "provenance": PROVENANCES.known(m["provenance_id"]),
     }
 
 
@@ -395,6 +405,7 @@ _ENTITY_COLUMNS = (
     entity_t.c.kind,
     entity_t.c.description,
     entity_t.c.external_ids,
+    entity_t.c.provenance_id,
 )
 
 
@@ -404,12 +415,28 @@ def list_entities(
     kind: Sequence[str] | None = None,
     article: str | None = None,
     q: str | None = None,
+    external_id: tuple[str, str] | None = None,
+    reviewed: bool | None = None,
+    extractor: str | None = None,
     extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
-    """Entities in the order first ingested, filtered by kind, article, or name/alias text."""
-    stmt = select(*_ENTITY_COLUMNS)
+    """Entities in the order first ingested, filtered by kind, article, name/alias text,
+    an external id (``("wikidata", "Q232")``) or provenance (see ``list_claims``)."""
+    stmt: Select[Any] = select(*_ENTITY_COLUMNS)
+    if external_id is not None:
+        scheme, value = external_id
+        stmt = stmt.where(
+            entity_t.c.id.in_(
+                select(external_id_t.c.entity_id).where(
+                    external_id_t.c.scheme == scheme, external_id_t.c.value == value
+                )
+            )
+        )
+    stmt = stmt.where(
+        *provenance_filter(entity_t.c.provenance_id, reviewed=reviewed, extractor=extractor)
+    )
     if kind:
         stmt = stmt.where(entity_t.c.kind.in_(kind))
     if article is not None:
@@ -432,6 +459,7 @@ def list_entities(
     keys = extension.order(entity_t.c.id) if extension else [entity_t.c.id]
     rows, nxt = _page(conn, stmt, keys, after, limit)
     aliases = _aliases(conn, [r._key for r in rows])
+    PROVENANCES.of(conn, [r.provenance_id for r in rows])
     return [_entity(dict(r._mapping), aliases) for r in rows], nxt
 
 
@@ -458,6 +486,7 @@ def list_article_entities(
         stmt = stmt.where(entity_t.c.kind.in_(kind))
     rows, nxt = _page(conn, stmt, [article_entity_t.c.position], after, limit)
     ids = [r.entity_id for r in rows]
+    PROVENANCES.of(conn, [r.provenance_id for r in rows])
     aliases = _aliases(conn, ids)
     mentions = _by(
         conn.execute(
@@ -485,6 +514,7 @@ def get_entity(conn: Connection, key: str) -> Row | None:
     if row is None:
         return None
     entity_id = row._key
+    PROVENANCES.of(conn, [row.provenance_id])
     out = _entity(dict(row._mapping), _aliases(conn, [entity_id]))
     out["mention_count"] = conn.execute(
         select(func.count()).select_from(mention_t).where(mention_t.c.entity_id == entity_id)
@@ -539,6 +569,7 @@ def _relations(conn: Connection, entity_id: int) -> list[Row]:
             obj.c.kind.label("o_kind"),
             article_t.c.key.label("article"),
             relation_t.c.anchors,
+            relation_t.c.provenance_id,
         )
         .select_from(
             relation_t.join(subj, subj.c.id == relation_t.c.subject_id)
@@ -548,7 +579,8 @@ def _relations(conn: Connection, entity_id: int) -> list[Row]:
         .where(or_(relation_t.c.subject_id == entity_id, relation_t.c.object_id == entity_id))
         .order_by(relation_t.c.id)
         .limit(DETAIL_LIMIT)
-    )
+    ).all()
+    origins = PROVENANCES.of(conn, [r.provenance_id for r in rows])
     return [
         {
             "subject": _ref(r.s_key, r.s_name, r.s_kind),
@@ -556,6 +588,7 @@ def _relations(conn: Connection, entity_id: int) -> list[Row]:
             "object": _ref(r.o_key, r.o_name, r.o_kind),
             "article": r.article,
             "anchors": r.anchors,
+            "provenance": origins[r.provenance_id],
         }
         for r in rows
     ]
@@ -597,6 +630,8 @@ def _event_select() -> Select[Any]:
         event_t.c.modality,
         event_t.c.status,
         event_t.c.anchors,
+        event_t.c.same_as_key,
+        event_t.c.provenance_id,
     ).select_from(
         event_t.join(article_t, article_t.c.id == event_t.c.article_id).outerjoin(
             loc, loc.c.id == event_t.c.location_id
@@ -629,10 +664,11 @@ def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
         conn.execute(_event_participants(conn.dialect.name), id_list(conn, ids)) if ids else [],
         "event_id",
     )
+    origins = PROVENANCES.of(conn, [r.provenance_id for r in rows])
     out = []
     for r in rows:
         time = None
-        if r.time_precision is not None:
+        if r.time_precision is not None or r.time_note is not None or r.time_anchor is not None:
             time = {
                 "start": r.time_start,
                 "end": r.time_end,
@@ -655,6 +691,8 @@ def _event_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
                 "modality": r.modality,
                 "status": r.status,
                 "anchors": r.anchors,
+                "same_as": r.same_as_key,
+                "provenance": origins[r.provenance_id],
             }
         )
     return out
@@ -671,6 +709,9 @@ def list_events(
     date_from: date | None = None,
     date_to: date | None = None,
     q: str | None = None,
+    first_report: bool | None = None,
+    reviewed: bool | None = None,
+    extractor: str | None = None,
     in_article_order: bool = False,
     extension: Extension | None = None,
     after: Key | None = None,
@@ -678,9 +719,17 @@ def list_events(
 ) -> PageResult:
     """Events in ingest order, or in fact-file order within one ``article``.
 
-    A date window keeps the events whose time span overlaps it.
+    A date window keeps the events whose time span overlaps it (an event known only from
+    its note has none). ``first_report``, ``reviewed`` and ``extractor`` are as for
+    ``list_claims``.
     """
     stmt = EVENT_SELECT
+    if first_report is not None:
+        same_as = event_t.c.same_as_key
+        stmt = stmt.where(same_as.is_(None) if first_report else same_as.is_not(None))
+    stmt = stmt.where(
+        *provenance_filter(event_t.c.provenance_id, reviewed=reviewed, extractor=extractor)
+    )
     if status:
         stmt = stmt.where(event_t.c.status.in_(status))
     if kind:
@@ -717,14 +766,51 @@ def get_event(conn: Connection, key: str) -> Row | None:
     if not rows:
         return None
     out = _event_rows(conn, rows)[0]
+    reports = fact_reports(conn, "event", [out["same_as"] or key])[out["same_as"] or key]
+    # The claims about the event, whichever article's report of it they name.
+    reported = select(event_t.c.id).where(event_t.c.key.in_([r["id"] for r in reports] or [key]))
     out["claims"] = list(
         conn.execute(
             select(claim_t.c.key)
             .join(claim_event_t, claim_event_t.c.claim_id == claim_t.c.id)
-            .where(claim_event_t.c.event_id == rows[0]._key)
-            .order_by(claim_t.c.id)
+            .where(claim_event_t.c.event_id.in_(reported))
+            .group_by(claim_t.c.key)
+            .order_by(func.min(claim_t.c.id))
         ).scalars()
     )
+    out["reports"] = reports
+    return out
+
+
+def fact_reports(conn: Connection, kind: str, roots: Sequence[str]) -> dict[str, list[Row]]:
+    """Every report of each of these events or claims (by the id of its first report): the
+    article, its date, and the report's own words, earliest article first.
+
+    An event or claim reported by one article has one report, itself.
+    """
+    table = event_t if kind == "event" else claim_t
+    columns = [table.c.key, article_t.c.key.label("article"), article_t.c.published]
+    columns.append(table.c.anchors)
+    if kind == "claim":
+        columns += [claim_t.c.attribution, claim_t.c.hedge]
+    root = func.coalesce(table.c.same_as_key, table.c.key)
+    rows = conn.execute(
+        select(root.label("root"), *columns)
+        .join(article_t, article_t.c.id == table.c.article_id)
+        .where(or_(table.c.key.in_(roots), table.c.same_as_key.in_(roots)))
+        .order_by(article_t.c.published.is_(None), article_t.c.published, table.c.id)
+    )
+    out: dict[str, list[Row]] = {r: [] for r in roots}
+    for row in rows:
+        report = {
+            "id": row.key,
+            "article": row.article,
+            "published": row.published,
+            "anchors": row.anchors,
+        }
+        if kind == "claim":
+            report |= {"attribution": row.attribution, "hedge": row.hedge}
+        out.setdefault(row.root, []).append(report)
     return out
 
 
@@ -759,8 +845,14 @@ def _claim_select() -> Select[Any]:
         claim_t.c.anchors,
         claim_t.c.subject_ids,
         claim_t.c.event_keys,
+        claim_t.c.claimant_unnamed,
+        claim_t.c.claimant_anchor,
+        claim_t.c.quantities,
+        claim_t.c.same_as_key,
+        claim_t.c.provenance_id,
     ).select_from(
-        claim_t.join(article_t, article_t.c.id == claim_t.c.article_id).join(
+        # An outer join: the claimant of a claim may be an unnamed source.
+        claim_t.join(article_t, article_t.c.id == claim_t.c.article_id).outerjoin(
             who, who.c.id == claim_t.c.claimant_id
         )
     )
@@ -838,26 +930,87 @@ class EntityRefs:
 
 ENTITY_REFS = EntityRefs()
 
+# A fact whose file said nothing of its provenance was written by a person.
+PERSON_PROVENANCE: Row = {
+    "extractor": "person",
+    "extractor_version": None,
+    "model": None,
+    "model_version": None,
+    "reviewed": True,
+}
+
+
+@cache
+def _provenances(dialect: str) -> Statement:
+    columns = [provenance_t.c[c] for c in PERSON_PROVENANCE]
+    return Statement(select(provenance_t.c.id, *columns).where(in_ids(provenance_t.c.id, dialect)))
+
+
+class Provenances:
+    """Provenance rows by key, as bodies show them. Rows never change once stored, so each is
+    read once per process."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int | None, Row] = {None: PERSON_PROVENANCE}
+
+    def of(self, conn: Connection, ids: Iterable[int | None]) -> dict[int | None, Row]:
+        missing = [i for i in set(ids) if i not in self._kept]
+        if missing:
+            for pk, *values in _provenances(conn.dialect.name).rows(conn, id_list(conn, missing)):
+                self._kept[pk] = dict(zip(PERSON_PROVENANCE, values, strict=True))
+        return self._kept
+
+    def known(self, key: int | None) -> Row:
+        """A provenance read before (with ``of``)."""
+        return self._kept[key]
+
+
+PROVENANCES = Provenances()
+
+
+def provenance_filter(
+    column: ColumnElement[Any], *, reviewed: bool | None, extractor: str | None
+) -> list[ColumnElement[bool]]:
+    """Conditions on a fact's ``provenance_id`` column: reviewed or not, by this extractor.
+
+    A fact with no provenance row was written by a person (``extractor`` ``person``,
+    reviewed).
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if reviewed is not None:
+        rows = select(provenance_t.c.id).where(provenance_t.c.reviewed.is_(reviewed))
+        found = column.in_(rows)
+        conditions.append(or_(column.is_(None), found) if reviewed else found)
+    if extractor is not None:
+        rows = select(provenance_t.c.id).where(provenance_t.c.extractor == extractor)
+        found = column.in_(rows)
+        conditions.append(or_(column.is_(None), found) if extractor == "person" else found)
+    return conditions
+
 
 def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
     # Positional: the columns of CLAIM_SELECT, in order (see _claim_select).
     wanted: set[int] = set()
     for row in rows:
-        wanted.add(row[5])
+        if row[5] is not None:
+            wanted.add(row[5])
         if row[11]:
             wanted.update(row[11])
     refs = ENTITY_REFS.refs(conn, wanted) if rows else {}
+    origins = PROVENANCES.of(conn, [row[17] for row in rows])
     out = []
     for row in rows:
         key, article, text, kind, claimant, attribution, status, rationale, hedge = row[1:10]
-        anchors, subjects, events = row[10:13]
+        anchors, subjects, events, unnamed, unnamed_anchor, quantities, same_as = row[10:17]
         out.append(
             {
                 "id": key,
                 "article": article,
                 "text": text,
                 "kind": kind,
-                "claimant": refs[claimant],
+                "claimant": refs[claimant]
+                if claimant is not None
+                else {"id": None, "name": unnamed, "kind": None, "anchor": unnamed_anchor},
                 "attribution": attribution,
                 "subjects": [refs[s] for s in subjects] if subjects else [],
                 "events": events or [],
@@ -865,6 +1018,9 @@ def _claim_rows(conn: Connection, rows: Sequence[Any]) -> list[Row]:
                 "rationale": rationale,
                 "hedge": hedge,
                 "anchors": anchors,
+                "quantities": quantities or [],
+                "same_as": same_as,
+                "provenance": origins[row[17]],
             }
         )
     return out
@@ -984,13 +1140,29 @@ def list_claims(
     published_from: date | None = None,
     published_to: date | None = None,
     q: str | None = None,
+    quantity_unit: str | None = None,
+    quantity_min: float | None = None,
+    quantity_max: float | None = None,
+    has_quantity: bool | None = None,
+    first_report: bool | None = None,
+    reviewed: bool | None = None,
+    extractor: str | None = None,
     in_article_order: bool = False,
     extension: Extension | None = None,
     after: Key | None = None,
     limit: int,
 ) -> PageResult:
     """Claims in ingest order, or in fact-file order within one ``article``; filtered by
-    status, kind, claimant, entity and role, event, article, publication date or text."""
+    status, kind, claimant, entity and role, event, article, publication date or text.
+
+    Quantities: ``has_quantity`` keeps the claims that state a quantity (or none);
+    ``quantity_unit``, ``quantity_min`` and ``quantity_max`` keep those stating a quantity of
+    that unit and within those bounds (inclusive), all on the same quantity. A claim reported
+    by several articles is one item per report, each marked with ``same_as`` (the first
+    report's id, null on the first): ``first_report=True`` keeps one item per claim,
+    ``False`` the later reports only. ``reviewed`` and ``extractor`` filter by provenance (a
+    fact without one was written by a person: extractor ``person``, reviewed).
+    """
     # Values are bound by name, so that lists with the same filters (whatever their values)
     # share one statement (see ``_page``).
     given = {
@@ -1003,10 +1175,17 @@ def list_claims(
         "published_to": published_to,
         "entity": entity,
         "q": fts.expression(conn.dialect.name, q) if q else None,
+        "quantity_unit": quantity_unit,
+        "quantity_min": quantity_min,
+        "quantity_max": quantity_max,
+        "extractor": extractor,
+        "extractor_person": extractor == "person" if extractor is not None else None,
     }
     params = {name: value for name, value in given.items() if value is not None}
     by_position = in_article_order and article is not None
     dialect = conn.dialect.name
+    # Filters whose statement depends on their value (a yes or a no).
+    flags = (has_quantity, first_report, reviewed)
 
     def build() -> tuple[Select[Any], Select[Any], ColumnElement[Any]]:
         """The list's statement, the same without the entity's condition, and its order."""
@@ -1031,6 +1210,7 @@ def list_claims(
             stmt = stmt.where(article_t.c.published >= bindparam("published_from"))
         if published_to is not None:
             stmt = stmt.where(article_t.c.published <= bindparam("published_to"))
+        stmt = stmt.where(*_claim_extras(params, flags))
         order: ColumnElement[Any] = claim_t.c.position if by_position else claim_t.c.id
         if q:
             query: BindParameter[str] = bindparam("q", params["q"])
@@ -1051,7 +1231,7 @@ def list_claims(
 
     plain = extension is None or extension.plain
     # The names of the given parameters say which statement this is (their values do not).
-    shape = ("claims", *params, role, by_position) if plain else None
+    shape = ("claims", *params, role, by_position, flags) if plain else None
     if shape is not None:
         # Building the statement costs more than running it: lists of one shape share it.
         built = _CLAIM_LISTS.get((dialect, *shape))
@@ -1076,14 +1256,48 @@ def list_claims(
     return items, nxt
 
 
+def _claim_extras(
+    params: Mapping[str, Any], flags: tuple[bool | None, bool | None, bool | None]
+) -> list[ColumnElement[bool]]:
+    """The conditions of the quantity, report and provenance filters of ``list_claims``."""
+    has_quantity, first_report, reviewed = flags
+    conditions: list[ColumnElement[bool]] = []
+    bounds = []
+    if "quantity_unit" in params:
+        bounds.append(quantity_t.c.unit == bindparam("quantity_unit"))
+    if "quantity_min" in params:
+        bounds.append(quantity_t.c.value >= bindparam("quantity_min", type_=Float))
+    if "quantity_max" in params:
+        bounds.append(quantity_t.c.value <= bindparam("quantity_max", type_=Float))
+    if bounds:
+        conditions.append(claim_t.c.id.in_(select(quantity_t.c.claim_id).where(*bounds)))
+    if has_quantity is not None:
+        quantities = claim_t.c.quantities
+        conditions.append(quantities.is_not(None) if has_quantity else quantities.is_(None))
+    if first_report is not None:
+        same_as = claim_t.c.same_as_key
+        conditions.append(same_as.is_(None) if first_report else same_as.is_not(None))
+    conditions += provenance_filter(claim_t.c.provenance_id, reviewed=reviewed, extractor=None)
+    if "extractor" in params:
+        by = select(provenance_t.c.id).where(provenance_t.c.extractor == bindparam("extractor"))
+        person = and_(
+            claim_t.c.provenance_id.is_(None), bindparam("extractor_person", type_=Boolean)
+        )
+        conditions.append(or_(person, claim_t.c.provenance_id.in_(by)))
+    return conditions
+
+
 def get_claim(conn: Connection, key: str) -> Row | None:
     """One claim with its evidence and full status history, or None."""
     rows = CLAIM_BY_KEY.rows(conn, {"key": key})
     if not rows:
         return None
     out = _claim_rows(conn, rows)[0]
-    out["evidence"] = claim_evidence(conn, [key]).get(key, [])
-    out["history"] = claim_history(conn, [key]).get(key, [])
+    # Evidence and history are the claim's, kept with its first report.
+    root = out["same_as"] or key
+    out["evidence"] = claim_evidence(conn, [root]).get(root, [])
+    out["history"] = claim_history(conn, [root]).get(root, [])
+    out["reports"] = fact_reports(conn, "claim", [root])[root]
     return out
 
 
@@ -1183,7 +1397,76 @@ def status_recorded(conn: Connection, claim_keys: Sequence[str]) -> dict[str, An
     )
 
 
+# --- entity lookup -----------------------------------------------------------
+
+SUGGEST_LIMIT = 100
+# Past the last character of any name, so [q, q + HIGHEST) holds the names starting with q.
+HIGHEST = "\U0010ffff"
+
+
+@cache
+def _suggest(dialect: str, kinds: bool) -> Statement:
+    """One tier's names starting with ``lo``, in folded order: a range of its primary key."""
+    stmt = (
+        select(
+            entity_name_t.c.folded,
+            entity_name_t.c.label,
+            entity_t.c.key,
+            entity_t.c.name,
+            entity_t.c.kind,
+        )
+        .join(entity_t, entity_t.c.id == entity_name_t.c.entity_id)
+        .where(
+            entity_name_t.c.tier == bindparam("tier"),
+            entity_name_t.c.folded >= bindparam("lo"),
+            entity_name_t.c.folded < bindparam("hi"),
+        )
+    )
+    if kinds:
+        stmt = stmt.where(in_ids(entity_t.c.kind, dialect, String, name="kinds"))
+    return Statement(stmt.order_by(entity_name_t.c.folded).limit(bindparam("n")))
+
+
+def suggest_entities(
+    conn: Connection, *, q: str, limit: int = 10, kinds: Sequence[str] | None = None
+) -> list[Row]:
+    """Entities whose name or alias starts with ``q``, or has a word that does: as-you-type
+    lookup, in any script, ignoring case, accents and punctuation (see ``app.names``).
+
+    Best first: the name or an alias equal to ``q``, then names starting with it, then
+    aliases, then names and aliases with a later word starting with it; within each, the
+    shorter name first. Each row is ``{id, name, kind, matched}``, ``matched`` being the
+    name or alias that matched. Each tier is a range of an index, read up to a bound, so
+    the cost does not grow with the corpus.
+    """
+    folded = fold_name(q)
+    if not folded:
+        return []
+    limit = max(1, min(limit, SUGGEST_LIMIT))
+    statement = _suggest(conn.dialect.name, bool(kinds))
+    params: dict[str, Any] = {"lo": folded, "hi": folded + HIGHEST, "n": 4 * limit}
+    if kinds:
+        params |= id_list(conn, list(kinds), "kinds")
+    found: list[tuple[tuple[int, int, str, str], Row]] = []
+    for tier in (NAME, ALIAS, NAME_WORD, ALIAS_WORD):
+        for name_folded, label, key, name, kind in statement.rows(conn, {**params, "tier": tier}):
+            exact = tier in (NAME, ALIAS) and name_folded == folded
+            rank = 0 if exact else min(tier, NAME_WORD)
+            row = {"id": key, "name": name, "kind": kind, "matched": label}
+            found.append(((rank, len(name_folded), name_folded, key), row))
+    found.sort(key=lambda item: item[0])
+    out: dict[str, Row] = {}
+    for _, row in found:
+        out.setdefault(row["id"], row)
+    return list(out.values())[:limit]
+
+
 # --- vocabulary --------------------------------------------------------------
+
+
+def vocabularies() -> list[Row]:
+    """Every closed vocabulary with each value's definition (see ``app.vocabularies``)."""
+    return vocabulary_definitions()
 
 
 def verification_statuses(conn: Connection) -> list[Row]:

@@ -42,6 +42,42 @@ class EntityRef(Schema):
     kind: EntityKind
 
 
+class Provenance(Schema):
+    """Where a fact came from. A fact whose file said nothing of it was written by a person:
+    `{"extractor": "person", "reviewed": true}`."""
+
+    extractor: str = Field(description="What wrote the fact: `person`, or a tool's name.")
+    extractor_version: str | None
+    model: str | None = Field(description="The language or NLP model used, if any.")
+    model_version: str | None
+    reviewed: bool = Field(description="Whether a person has reviewed the fact.")
+
+
+class Claimant(Schema):
+    """Who makes a claim: an entity, or an unnamed source the article describes."""
+
+    id: str | None = Field(description="The entity's id; null for an unnamed source.")
+    name: str = Field(
+        description="The entity's name, or the article's description of an unnamed source "
+        "('some Kazakhs concerned about safety')."
+    )
+    kind: EntityKind | None = Field(description="The entity's kind; null for an unnamed source.")
+    anchor: "Anchor | None" = Field(
+        default=None, description="For an unnamed source: the words that describe it."
+    )
+
+
+class Quantity(Schema):
+    """A number a claim states."""
+
+    value: float
+    unit: str = Field(description="`percent`, `people`, a currency code…")
+    anchor: "Anchor | None" = Field(
+        description="The words that state it; null on a report of a claim first reported by "
+        "another article (the words are in that article)."
+    )
+
+
 class Alias(Schema):
     name: str
     language: str | None = Field(description="BCP 47 tag, when known.")
@@ -75,6 +111,7 @@ class EntitySummary(Schema):
     description: str | None
     aliases: list[Alias]
     external_ids: dict[str, str] = Field(description="Ids in other knowledge bases, e.g. Wikidata.")
+    provenance: Provenance = Field(description="Where the entity's stored values came from.")
 
 
 class ArticleEntity(EntitySummary):
@@ -97,6 +134,7 @@ class RelationOut(Schema):
     object: EntityRef
     article: str
     anchors: list[Anchor]
+    provenance: Provenance
 
 
 class EntityDetail(EntitySummary):
@@ -113,7 +151,9 @@ class EntityDetail(EntitySummary):
 class EventTime(Schema):
     start: dt.date | None = Field(description="First day the time expression covers.")
     end: dt.date | None = Field(description="Last day it covers (inclusive).")
-    precision: TimePrecision
+    precision: TimePrecision | None = Field(
+        description="How precisely the time is known; null when it is known only from its note."
+    )
     anchor: Anchor | None = Field(description="The time expression in the text, when there is one.")
     note: str | None = Field(description="How the date was resolved.")
 
@@ -136,10 +176,33 @@ class EventOut(Schema):
     )
     status: VerificationStatus
     anchors: list[Anchor]
+    same_as: str | None = Field(
+        description="For a report of an event another article reported first: that first "
+        "report's id (lists show each report, marked so); null on the first report."
+    )
+    provenance: Provenance
+
+
+class Report(Schema):
+    """One article's report of an event or claim, with its own words."""
+
+    id: str = Field(description="The report's id: `<article id>.<local id>`.")
+    article: str
+    published: dt.date | None = Field(description="The reporting article's date.")
+    anchors: list[Anchor] = Field(description="The report's words, in its article's text.")
+
+
+class ClaimReport(Report):
+    attribution: Anchor | None
+    hedge: Anchor | None
 
 
 class EventDetail(EventOut):
-    claims: list[str] = Field(description="Ids of the claims about this event.")
+    claims: list[str] = Field(description="Ids of the claims about this event, in any report.")
+    reports: list[Report] = Field(
+        description="Every article that reports the event, earliest first, each with its "
+        "own anchors (one, itself, for an event only one article reports)."
+    )
 
 
 class Evidence(Schema):
@@ -163,7 +226,7 @@ class ClaimOut(Schema):
     article: str
     text: str = Field(description="The claim in one plain sentence.")
     kind: ClaimKind
-    claimant: EntityRef
+    claimant: Claimant
     attribution: Anchor | None = Field(description="'according to …', 'the letter states'.")
     subjects: list[EntityRef]
     events: list[str] = Field(description="Ids of related events.")
@@ -171,11 +234,21 @@ class ClaimOut(Schema):
     rationale: str = Field(description="Why the claim has its status.")
     hedge: Anchor | None = Field(description="The article's own hedging cue, when it has one.")
     anchors: list[Anchor]
+    quantities: list[Quantity] = Field(description="Numbers the claim states.")
+    same_as: str | None = Field(
+        description="For a report of a claim another article reported first: that first "
+        "report's id (lists show each report, marked so); null on the first report."
+    )
+    provenance: Provenance
 
 
 class ClaimDetail(ClaimOut):
     evidence: list[Evidence]
     history: list[StatusChange] = Field(description="Every status the claim has had, oldest first.")
+    reports: list[ClaimReport] = Field(
+        description="Every article that reports the claim, earliest first, each with its own "
+        "anchors, attribution and hedge."
+    )
 
 
 class ClaimListItem(ClaimOut):
@@ -212,12 +285,44 @@ class StatusInfo(Schema):
     status: VerificationStatus
     label: str
     definition: str
-    claimreview_rating: str = Field(
-        description="Closest schema.org ClaimReview `alternateName` rating."
+    claimreview_rating: str | None = Field(
+        description="Closest schema.org ClaimReview `alternateName` rating; null for a "
+        "statement that cannot be rated."
     )
-    fever_label: str = Field(description="FEVER label: SUPPORTS, REFUTES or NOT ENOUGH INFO.")
+    fever_label: str | None = Field(
+        description="FEVER label: SUPPORTS, REFUTES or NOT ENOUGH INFO; null for a statement "
+        "that cannot be true or false."
+    )
     claims: int = Field(description="Claims that have this status now.")
     events: int = Field(description="Events that have this status now.")
+
+
+class VocabularyValue(Schema):
+    value: str
+    definition: str
+    label: str | None = Field(default=None, description="Statuses: how it is shown.")
+    claimreview_rating: str | None = Field(
+        default=None, description="Statuses: the closest ClaimReview rating, if any."
+    )
+    fever_label: str | None = Field(default=None, description="Statuses: the FEVER label, if any.")
+
+
+class Vocabulary(Schema):
+    """A closed vocabulary: every value it allows, each with its definition."""
+
+    name: str = Field(examples=["entity_kind"])
+    used_by: list[str] = Field(description="The fields that take it, e.g. `claims[].status`.")
+    description: str
+    values: list[VocabularyValue]
+
+
+class EntitySuggestion(Schema):
+    """An entity found by the start of its name, an alias, or a word of them."""
+
+    id: str
+    name: str
+    kind: EntityKind
+    matched: str = Field(description="The name or alias that matched.")
 
 
 class Problem(Schema):

@@ -122,6 +122,17 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds clients and proxies may reuse a response without revalidating it.",
     )
+    max_article_bytes: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Largest article text ingest accepts, in bytes of UTF-8: a text file "
+        "larger than this is refused before it is read.",
+    )
+    max_fact_file_bytes: int = Field(
+        default=10_000_000,
+        ge=1,
+        description="Largest fact file ingest accepts, in bytes, checked before it is read.",
+    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("*",),
         description="Origins whose pages may read the API from a browser: `*` (any), a "

@@ -1,5 +1,7 @@
 """Alembic environment: the models' metadata is the target; SQLite gets batch mode."""
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -27,8 +29,28 @@ def run_migrations(connection: Connection) -> None:
         include_name=include_name,
         include_object=include_object,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A migration that rebuilds a table (SQLite's way to change a column) drops the old
+        # one: with foreign keys on, that would delete every row referring to it. As SQLite
+        # documents, they are off while the schema changes (the pragma only takes effect
+        # outside a transaction) and checked before the transaction commits.
+        _driver(connection).execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"a migration broke a foreign key: {tuple(broken)}")
+    finally:
+        if sqlite:
+            _driver(connection).execute("PRAGMA foreign_keys=ON")
+
+
+def _driver(connection: Connection) -> Any:
+    """The driver's own connection (pragmas sent there run outside SQLAlchemy's transaction)."""
+    return connection.connection.dbapi_connection
 
 
 def run_migrations_online() -> None:

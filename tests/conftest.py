@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import app.main
-from app.cli import run_ingest
 from app.db import create_db_engine, upgrade
 from app.ingest.load import LoadResult
+from app.ingest.pipeline import run_ingest
 from app.main import create_app
 from app.settings import Settings
 from tests.databases import NO_POSTGRES, TEST_DATABASE_URL, empty_postgres, reset_postgres
@@ -93,8 +93,8 @@ Ingest = Callable[..., LoadResult]
 def ingest(db_url: str) -> Ingest:
     """Load fact files through the same code path as `article-facts ingest`."""
 
-    def run(*paths: Path) -> LoadResult:
-        return run_ingest(db_url, list(paths), show_progress=False)
+    def run(*paths: Path, **options: Any) -> LoadResult:
+        return run_ingest(db_url, list(paths), **options)
 
     return run
 
@@ -122,7 +122,7 @@ def clients(tmp_path: Path, postgres_engine: Engine) -> Iterator[tuple[TestClien
     upgrade(sqlite_url)
     empty_postgres(postgres_engine)
     for url in (sqlite_url, TEST_DATABASE_URL):
-        run_ingest(url, files, show_progress=False)
+        run_ingest(url, files)
     with (
         TestClient(create_app(Settings(database_url=sqlite_url))) as on_sqlite,
         TestClient(create_app(Settings(database_url=TEST_DATABASE_URL))) as on_postgres,

@@ -27,6 +27,16 @@ MEETING_REQUEST = [
 ]
 
 
+# What a fact from a file without provenance says of where it came from.
+PERSON = {
+    "extractor": "person",
+    "extractor_version": None,
+    "model": None,
+    "model_version": None,
+    "reviewed": True,
+}
+
+
 def cid(local_id: str) -> str:
     return f"{SEED_ARTICLE}.{local_id}"
 
@@ -193,11 +203,14 @@ def test_detail_has_claimant_anchors_evidence_and_history(client: TestClient) ->
     assert claim.article == SEED_ARTICLE
     assert claim.text == fact["text"]
     assert claim.kind.value == "statement"
-    assert claim.claimant.model_dump() == {
+    assert body["claimant"] == {
         "id": "kursiv-media",
         "name": "Kursiv.media",
         "kind": "media_outlet",
     }
+    assert body["same_as"] is None
+    assert body["quantities"] == []
+    assert body["provenance"] == PERSON
     assert claim.attribution is not None
     assert claim.attribution.model_dump() == {
         "start": 284,
@@ -328,7 +341,7 @@ def test_a_renamed_entity_shows_in_every_claim_that_names_it(
     key = cid("rosatom-head-seeks-meeting")
     before = ClaimDetail.model_validate(get_json(client, f"/claims/{key}"))
     page = get_json(client, "/claims?limit=500")  # every claim, and the entities they name
-    named = {e.id for e in [before.claimant, *before.subjects]}
+    named = {before.claimant.id, *(s.id for s in before.subjects)}
     changed = tmp_path / "changed"
     shutil.copytree(DATA, changed)
     path = changed / SEED_FILE.name
@@ -337,7 +350,7 @@ def test_a_renamed_entity_shows_in_every_claim_that_names_it(
         if entity["id"] in named:
             entity["name"] += " (renamed)"
     path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-    ingest(changed)
+    ingest(changed, update_entities=True)
 
     after = ClaimDetail.model_validate(get_json(client, f"/claims/{key}"))
     assert after.claimant.name == before.claimant.name + " (renamed)"
@@ -451,22 +464,21 @@ def test_verification_statuses(client: TestClient) -> None:
         "pending",
         "disputed",
         "refuted",
+        "not_checkable",
     ]
+    all_statuses = ("confirmed", "unverified", "pending", "disputed", "refuted", "not_checkable")
     claims = Counter(c["status"] for c in FACTS["claims"])
     events = Counter(e["status"] for e in FACTS["events"])
-    assert {s.status.value: s.claims for s in statuses} == {
-        k: claims[k] for k in ("confirmed", "unverified", "pending", "disputed", "refuted")
-    }
-    assert {s.status.value: s.events for s in statuses} == {
-        k: events[k] for k in ("confirmed", "unverified", "pending", "disputed", "refuted")
-    }
-    assert [s.claims for s in statuses] == [7, 0, 4, 0, 1]
+    assert {s.status.value: s.claims for s in statuses} == {k: claims[k] for k in all_statuses}
+    assert {s.status.value: s.events for s in statuses} == {k: events[k] for k in all_statuses}
+    assert [s.claims for s in statuses] == [7, 0, 4, 0, 1, 0]
     assert [(s.claimreview_rating, s.fever_label) for s in statuses] == [
         ("True", "SUPPORTS"),
         ("Unverified", "NOT ENOUGH INFO"),
         ("Pending", "NOT ENOUGH INFO"),
         ("Disputed", "NOT ENOUGH INFO"),
         ("False", "REFUTES"),
+        (None, None),
     ]
     by_status = {s.status.value: s for s in statuses}
     assert by_status["pending"].definition == (
@@ -484,4 +496,5 @@ def test_verification_statuses_on_an_empty_database(empty_client: TestClient) ->
         ("pending", 0, 0),
         ("disputed", 0, 0),
         ("refuted", 0, 0),
+        ("not_checkable", 0, 0),
     ]

@@ -61,6 +61,13 @@ def test_list_in_first_ingested_order(client: TestClient) -> None:
             {"name": "Госкорпорация «Росатом»", "language": "ru"},
         ],
         "external_ids": {},
+        "provenance": {
+            "extractor": "person",
+            "extractor_version": None,
+            "model": None,
+            "model_version": None,
+            "reviewed": True,
+        },
     }
     kazakhstan = next(e for e in page.items if e.id == "kazakhstan")
     assert kazakhstan.external_ids == {"wikidata": "Q232"}

@@ -184,7 +184,7 @@ def test_specific_messages(client: TestClient) -> None:
     status = problem(client.get("/claims?status=bogus"), 422)
     assert status["detail"] == (
         "query parameter 'status': Input should be "
-        "'confirmed', 'unverified', 'pending', 'disputed' or 'refuted'"
+        "'confirmed', 'unverified', 'pending', 'disputed', 'refuted' or 'not_checkable'"
     )
     date = problem(client.get("/events?date_from=2024-13-01"), 422)
     assert "month value is outside expected range of 1-12" in date["detail"]

@@ -17,10 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from app import cli as cli_module
 from app import fts
 from app.cli import cli
 from app.db import alembic_config, create_db_engine, schema_revision
+from app.ingest import pipeline
 from app.ingest.document import json_schema, read_fact_file
 from app.settings import get_settings
 from tests.conftest import DATA, SEED_ARTICLE, minimal_doc, write_doc
@@ -37,8 +37,14 @@ def _file_bytes(url: str) -> bytes:
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
+    """Exit code, standard output, and standard error without the line naming the database
+    (see ``test_commands_say_which_database_they_use``)."""
     result = runner.invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    err = result.stderr
+    first, _, rest = err.partition("\n")
+    if first.startswith(("Database: ", "Checking against ")):
+        err = rest
+    return result.exit_code, result.stdout, err
 
 
 def test_ingest_seed_then_again_says_nothing_changed(db_url: str) -> None:
@@ -136,14 +142,14 @@ def test_a_run_larger_than_memory_keeps_reads_the_rest_again(
 ) -> None:
     """Past KEEP_CHECKED articles, the load reads files again: same database, same summary."""
     folder = _articles(tmp_path / "facts", 4)
-    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
+    monkeypatch.setattr(pipeline, "KEEP_CHECKED", 1)
     reads: list[str] = []
 
-    def read(path: Path) -> Any:
+    def read(path: Path, *_: Any) -> Any:
         reads.append(path.name)
         return read_fact_file(path)
 
-    monkeypatch.setattr(cli_module, "read_fact_file", read)
+    monkeypatch.setattr(pipeline, "read_fact_file", read)
     code, out, _ = invoke("ingest", str(folder), "--database-url", db_url)
     assert code == 0, out
     assert out.strip().startswith("4 articles (4 added); 12 entities (3 added, 9 updated)")
@@ -156,17 +162,20 @@ def test_a_large_run_is_checked_in_several_processes(
 ) -> None:
     """The same load, and the same first error in file order, when checked in parallel."""
     folder = _articles(tmp_path / "facts", 6)
-    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
-    monkeypatch.setattr(cli_module, "PARALLEL_FILES", 2)
-    monkeypatch.setattr(cli_module, "WORKER_PROCESSES", 2)
+    monkeypatch.setattr(pipeline, "KEEP_CHECKED", 1)
+    monkeypatch.setattr(pipeline, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(pipeline, "WORKER_PROCESSES", 2)
     bad = tmp_path / "bad"
     shutil.copytree(folder, bad)
     for name in ("2.json", "4.json"):
         (bad / name).write_text('{"format": "article-facts/1"', "utf-8")
     code, _, err = invoke("ingest", str(bad), "--database-url", db_url)
     assert code == 1
-    assert err.startswith(f"Error: {bad / '2.json'}: line 1"), err
-    assert "4.json" not in err
+    # Every bad file is reported, in file order.
+    assert err.splitlines() == [
+        f"Error: {bad / '2.json'}: line 1, column 29: invalid JSON: unexpected end of data",
+        f"Error: {bad / '4.json'}: line 1, column 29: invalid JSON: unexpected end of data",
+    ], err
     code, out, _ = invoke("ingest", str(folder), "--database-url", db_url)
     assert code == 0, out
     assert out.strip().startswith("6 articles (6 added); 18 entities (3 added, 15 updated)")
@@ -176,21 +185,22 @@ def test_a_file_changed_between_check_and_load_stops_the_run(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _articles(tmp_path / "facts", 2)
-    monkeypatch.setattr(cli_module, "KEEP_CHECKED", 1)
+    monkeypatch.setattr(pipeline, "KEEP_CHECKED", 1)
     reads: list[str] = []
 
-    def read(path: Path) -> Any:
+    def read(path: Path, *_: Any) -> Any:
         reads.append(path.name)
         if len(reads) == 3:  # both checked, 0.json loaded: 1.json is read again, now broken
             path.write_text("{", "utf-8")
         return read_fact_file(path)
 
-    monkeypatch.setattr(cli_module, "read_fact_file", read)
+    monkeypatch.setattr(pipeline, "read_fact_file", read)
     code, _, err = invoke("ingest", str(folder), "--database-url", db_url)
     assert code == 1
     assert "1.json" in err
-    assert (
-        "the file changed after it was checked; 1 earlier article(s) of this run were loaded" in err
+    assert err.splitlines()[-1] == (
+        f"Error: {folder / '1.json'}: the file changed after it was checked; nothing of it was "
+        "loaded; 1 earlier article(s) of this run were loaded"
     )
 
 
@@ -203,8 +213,8 @@ def test_progress_bar_on_a_terminal(
         doc["article"]["id"] = f"article-{i}"
         write_doc(tmp_path / f"{i}.json", doc)
     screen = io.StringIO()
-    monkeypatch.setattr(cli_module, "err", Console(file=screen, force_terminal=True, width=100))
-    result = cli_module.run_ingest(url, [tmp_path], show_progress=True)
+    console = Console(file=screen, force_terminal=True, width=100)
+    result = pipeline.run_ingest(url, [tmp_path], show_progress=True, console=console)
     assert result.get("articles", "added") == 2
     assert "Loading" in screen.getvalue() and "2/2" in screen.getvalue()
 
@@ -264,14 +274,19 @@ def test_an_entity_id_reused_for_another_kind_is_refused(tmp_path: Path, db_url:
     code, _, err = invoke("ingest", str(second), "--database-url", url)
     assert code == 1
     assert err.strip() == (
-        f"Error: {second}: $.entities[2].kind: entity 'paris' is a 'city' in article "
-        "'test-article', not 'person'; use another id for a different entity"
+        f"Error: {second}: $.entities[2].kind: entity 'paris' has kind \"city\" in the "
+        'database; this file gives "person" (pass --update-entities to change it, or leave the '
+        "field out to keep it); if it is a different entity, give it another id"
     )
     assert dump(url) == before
-    # The article that owns the entity alone may change its kind.
+    # Not even the article that declared it may change a stored kind unasked.
     mine = minimal_doc()
     mine["entities"][2]["kind"] = "region"
-    assert invoke("ingest", str(write_doc(first, mine)), "--database-url", url)[0] == 0
+    assert invoke("ingest", str(write_doc(first, mine)), "--database-url", url)[0] == 1
+    assert dump(url) == before
+    code, out, _ = invoke("ingest", str(first), "--update-entities", "--database-url", url)
+    assert code == 0
+    assert out.splitlines()[1:] == ['Changed entity \'paris\': kind "city" → "region"']
 
 
 def test_two_files_of_one_run_giving_an_entity_two_kinds(tmp_path: Path, db_url: str) -> None:
@@ -284,8 +299,10 @@ def test_two_files_of_one_run_giving_an_entity_two_kinds(tmp_path: Path, db_url:
     code, _, err = invoke("ingest", str(tmp_path), "--database-url", url)
     assert code == 1
     assert err.strip() == (
-        f"Error: {b}: $.entities[0].kind: entity 'alice' is a 'person' in article 'test-article', "
-        "not 'organization'"
+        f"Error: {b}: $.entities[0].kind: entity 'alice' has kind \"person\" in "
+        f'{tmp_path / "a.json"} of this run; this file gives "organization" (pass '
+        "--update-entities to change it, or leave the field out to keep it); if it is a "
+        "different entity, give it another id"
     )
 
 
@@ -297,7 +314,10 @@ def test_database_failures_are_one_line_without_traceback(tmp_path: Path) -> Non
             [str(script), *args, "--database-url", url], capture_output=True, text=True, timeout=60
         )
         assert proc.returncode == 1
-        assert proc.stderr.strip() == "Error: database: unable to open database file"
+        assert proc.stderr.strip().splitlines() == [
+            f"Database: {tmp_path / 'missing-dir' / 'x.db'} (SQLite)",
+            "Error: database: unable to open database file",
+        ]
 
 
 REFUSE_ARTICLE_1 = {
@@ -358,8 +378,11 @@ def test_an_entity_kind_fixed_in_every_article_at_once(tmp_path: Path, db_url: s
         doc["entities"][2]["kind"] = "region"
         write_doc(tmp_path / f"{i}.json", doc)
     code, out, err = invoke("ingest", str(tmp_path), "--database-url", url)
+    assert (code, err) == (1, err)
+    assert "pass --update-entities to change it" in err
+    code, out, err = invoke("ingest", str(tmp_path), "--update-entities", "--database-url", url)
     assert (code, err) == (0, "")
-    assert "entities (" in out
+    assert out.splitlines()[1:] == ['Changed entity \'paris\': kind "city" → "region"']
 
 
 def test_settings_errors_print_brackets_and_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -424,3 +447,50 @@ def test_a_failed_merge_of_the_search_indexes_is_a_warning(
     assert invoke("ingest", str(tmp_path / "a"), "--database-url", db_url)[1].startswith(
         "Nothing changed: 3 articles (3 unchanged)"
     )
+
+
+def test_help_shows_no_python_types() -> None:
+    for args in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["serve", "--help"],
+        ["migrate", "--help"],
+        ["entities", "find", "--help"],
+        ["healthcheck", "--help"],
+    ):
+        code, out, _ = invoke(*args)
+        assert code == 0, args
+        assert "<bool>" not in out and "<str>" not in out and "{" not in out, (args, out)
+    assert "--update-entities" in invoke("ingest", "--help")[1]
+
+
+def test_commands_say_which_database_they_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["migrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"Database: {tmp_path / 'article-facts.db'} (SQLite), the default: a file in the "
+        "working directory (APP_DATABASE_URL or --database-url choose another)"
+    )
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    result = runner.invoke(cli, ["ingest", str(DATA), "--database-url", url])
+    assert result.stderr.splitlines()[0] == f"Database: {tmp_path / 'other.db'} (SQLite)"
+    result = runner.invoke(cli, ["ingest", "--check", str(DATA), "--database-url", url])
+    assert result.stderr.splitlines()[0] == f"Checking against {tmp_path / 'other.db'} (SQLite)"
+    assert result.stdout == "OK: 1 fact file(s) checked; nothing written\n"
+
+
+def test_check_creates_no_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    code, out, err = invoke("ingest", "--check", str(DATA), "--database-url", url)
+    assert (code, err) == (0, "")
+    assert not (tmp_path / "never.db").exists()
+    code, _, err = invoke("entities", "find", "kaz", "--database-url", url)
+    assert code == 1 and err.startswith("Error: no ingested data in ")

@@ -35,7 +35,7 @@ def test_each_transaction_sees_the_names_of_its_own_revision(
         original = refs.refs(old, [pk])[pk]["name"]
         assert original != "Renamed"
 
-        ingest(renamed_seed(tmp_path, "kazakhstan"))
+        ingest(renamed_seed(tmp_path, "kazakhstan"), update_entities=True)
         with engine.connect() as new:
             new.begin()
             assert refs.refs(new, [pk])[pk]["name"] == "Renamed"

@@ -39,6 +39,9 @@ CLAIM_COLUMNS = [
     "claimant_id",
     "claimant_name",
     "claimant_kind",
+    "claimant_anchor_start",
+    "claimant_anchor_end",
+    "claimant_anchor_exact",
     "attribution_start",
     "attribution_end",
     "attribution_exact",
@@ -50,6 +53,13 @@ CLAIM_COLUMNS = [
     "hedge_end",
     "hedge_exact",
     "anchors",
+    "quantities",
+    "same_as",
+    "provenance_extractor",
+    "provenance_extractor_version",
+    "provenance_model",
+    "provenance_model_version",
+    "provenance_reviewed",
 ]
 
 
@@ -85,6 +95,7 @@ def flat_claim(claim: dict[str, Any]) -> dict[str, str]:
         "claimant_id": claim["claimant"]["id"],
         "claimant_name": text_cell(claim["claimant"]["name"]),
         "claimant_kind": claim["claimant"]["kind"],
+        **{f"claimant_{k}": v for k, v in anchor_of(claim["claimant"], "anchor").items()},
         **anchor("attribution"),
         "subjects": ";".join(s["id"] for s in claim["subjects"]),
         "events": ";".join(claim["events"]),
@@ -92,7 +103,15 @@ def flat_claim(claim: dict[str, Any]) -> dict[str, str]:
         "rationale": text_cell(claim["rationale"]),
         **anchor("hedge"),
         "anchors": json.dumps(claim["anchors"], ensure_ascii=False, separators=(",", ":")),
+        "quantities": json.dumps(claim["quantities"], ensure_ascii=False, separators=(",", ":")),
+        "same_as": text_cell(claim["same_as"]),
+        **{f"provenance_{k}": text_cell(v) for k, v in claim["provenance"].items()},
     }
+
+
+def anchor_of(owner: dict[str, Any], name: str) -> dict[str, str]:
+    a = owner.get(name) or {}
+    return {f"{name}_{k}": text_cell(a.get(k)) for k in ("start", "end", "exact")}
 
 
 def read_csv(response: Response) -> tuple[list[str], list[dict[str, str]]]:
@@ -373,7 +392,7 @@ def test_a_claim_as_claimreview(client: TestClient) -> None:
     }
     assert item["datePublished"] == "2024-10-17"
     article = client.get(f"/articles/{SEED_ARTICLE}").json()
-    assert item["appearance"] == {
+    seed = {
         "@type": "NewsArticle",
         "url": article["url"],
         "headline": article["title"],
@@ -382,6 +401,9 @@ def test_a_claim_as_claimreview(client: TestClient) -> None:
         "publisher": {"@type": "Organization", "name": "Kursiv.media"},
         "identifier": SEED_ARTICLE,
     }
+    # Every article that reports the claim, and the earliest of them.
+    assert item["appearance"] == [seed]
+    assert item["firstAppearance"] == seed
     assert review["reviewRating"] == {
         "@type": "Rating",
         "identifier": "confirmed",
@@ -426,8 +448,19 @@ def test_the_rating_of_every_status_is_honest(
     doc["article"] = {**doc["article"], "id": "every-status"}
     ingest(write_doc(tmp_path / "every.json", doc))
     body = client.get("/articles/every-status/claims", params={"format": "claimreview"}).json()
-    ratings = {r["reviewRating"]["identifier"]: r["reviewRating"] for r in body["@graph"]}
-    assert set(ratings) == {s.value for s in VerificationStatus}
+    ratings = {
+        r["reviewRating"]["identifier"]: r["reviewRating"]
+        for r in body["@graph"]
+        if "reviewRating" in r
+    }
+    # A statement that cannot be true or false gets no rating at all, only its reasons.
+    (unrated,) = [r for r in body["@graph"] if "reviewRating" not in r]
+    assert unrated["identifier"] == "every-status.claim-not_checkable"
+    assert unrated["reviewBody"] == (
+        "Not checkable: An opinion, prediction, promise or other statement that cannot be true "
+        "or false; never given a true/false rating. Why not_checkable."
+    )
+    assert set(ratings) == {s.value for s in VerificationStatus} - {"not_checkable"}
     numbers = {
         s: (r.get("ratingValue"), r.get("bestRating"), r.get("worstRating"))
         for s, r in ratings.items()
@@ -459,4 +492,4 @@ def test_the_rating_of_every_status_is_honest(
     # The claimant is a person here; the test article has no URL but still appears.
     review = body["@graph"][0]
     assert review["itemReviewed"]["author"]["@type"] == "Person"
-    assert review["itemReviewed"]["appearance"]["headline"] == "Alice meets Bob"
+    assert review["itemReviewed"]["appearance"][0]["headline"] == "Alice meets Bob"

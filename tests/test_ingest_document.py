@@ -13,7 +13,11 @@ from sqlmodel import SQLModel
 from app.ingest.document import (
     LANGUAGE_TAG_MAX_LENGTH,
     SLUG_MAX_LENGTH,
+    ClaimIn,
+    EventIn,
     FactFileErrors,
+    ResolvedClaim,
+    ResolvedEvent,
     json_path,
     json_schema,
     read_fact_file,
@@ -44,7 +48,7 @@ def test_minimal_document_resolves_every_anchor(tmp_path: Path) -> None:
         for m in entity.mentions:
             assert TEXT[m.start : m.end] == m.exact
     event = doc.events[0]
-    assert event.time is not None
+    assert isinstance(event, ResolvedEvent) and event.time is not None
     assert (event.time.start, event.time.end, event.time.precision) == (
         dt.date(2024, 10, 6),
         dt.date(2024, 10, 6),
@@ -98,9 +102,11 @@ def test_times_resolve_to_bounds_with_precision(
 ) -> None:
     doc = minimal_doc()
     doc["events"][0]["time"] = value
-    time = read_fact_file(write_doc(tmp_path / "a.json", doc)).events[0].time
+    event = read_fact_file(write_doc(tmp_path / "a.json", doc)).events[0]
+    assert isinstance(event, ResolvedEvent)
+    time = event.time
     assert time is not None
-    assert (str(time.start) if time.start else None, str(time.end), time.precision.value) == (
+    assert (str(time.start) if time.start else None, str(time.end), str(time.precision)) == (
         start,
         end,
         precision,
@@ -132,12 +138,19 @@ def test_text_file_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> No
         read_fact_file(tmp_path / "a.json")
 
 
-def test_default_title_never_carries_a_byte_order_mark(tmp_path: Path) -> None:
+def test_a_byte_order_mark_is_not_part_of_an_inline_text_either(tmp_path: Path) -> None:
+    """Inline `text` and `text_file` treat a leading byte order mark alike."""
     doc = minimal_doc(entities=[], events=[], claims=[], relations=[])
+    doc["entities"] = [{"id": "body", "name": "Body", "kind": "other", "mentions": ["Body"]}]
     doc["article"] = {"id": "x", "text": "\ufeff Title line \nBody."}
-    resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
-    assert resolved.title == "Title line"
-    assert resolved.text == "\ufeff Title line \nBody."  # inline text is kept exactly
+    inline = read_fact_file(write_doc(tmp_path / "a.json", doc))
+    (tmp_path / "a.txt").write_bytes("\ufeff Title line \nBody.".encode())
+    doc["article"] = {"id": "x", "text_file": "a.txt"}
+    from_file = read_fact_file(write_doc(tmp_path / "b.json", doc))
+    for resolved in (inline, from_file):
+        assert resolved.title == "Title line"
+        assert resolved.text == " Title line \nBody."
+        assert [(m.start, m.end) for m in resolved.entities[0].mentions] == [(13, 17)]
 
 
 @pytest.mark.parametrize("name", ["a.txt", "./a.txt", "sub/../a.txt", "sub/b.txt"])
@@ -204,12 +217,14 @@ def test_strict_parsing_still_takes_enum_values_and_iso_dates(tmp_path: Path) ->
     assert resolved.entities[0].source.kind is EntityKind.person
     assert resolved.relations[0].source.predicate is RelationPredicate.located_in
     event = resolved.events[0].source
+    assert isinstance(event, EventIn)
     assert (event.kind, event.modality, event.status) == (
         EventKind.meeting,
         EventModality.occurred,
         VerificationStatus.unverified,
     )
     claim = resolved.claims[0].source
+    assert isinstance(claim, ClaimIn)
     assert (claim.kind, claim.status) == (ClaimKind.statement, VerificationStatus.pending)
     assert claim.evidence[0].stance is EvidenceStance.no_answer
     assert claim.evidence[0].date == dt.date(2024, 10, 18)
@@ -221,8 +236,10 @@ def test_a_url_alone_is_enough_evidence(tmp_path: Path) -> None:
     del evidence["anchor"]
     evidence["url"] = "https://example.org/alice"
     resolved = read_fact_file(write_doc(tmp_path / "a.json", doc))
-    assert resolved.claims[0].evidence[0].anchor is None
-    assert resolved.claims[0].evidence[0].source.url == "https://example.org/alice"
+    claim = resolved.claims[0]
+    assert isinstance(claim, ResolvedClaim)
+    assert claim.evidence[0].anchor is None
+    assert claim.evidence[0].source.url == "https://example.org/alice"
 
 
 def test_the_same_words_may_anchor_different_facts(tmp_path: Path) -> None:
@@ -351,7 +368,7 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, str, str]] = [
         "unknown status",
         _set(["claims", 0, "status"], "true"),
         "$.claims[0].status",
-        "Input should be 'confirmed', 'unverified', 'pending', 'disputed' or 'refuted' (got \"true\")",
+        "Input should be 'confirmed', 'unverified', 'pending', 'disputed', 'refuted' or 'not_checkable' (got \"true\")",
     ),
     (
         "unknown entity kind",
@@ -656,6 +673,7 @@ def test_seed_fact_file_resolves() -> None:
             assert doc.text[m.start : m.end] == m.exact
     assert len(doc.entities) >= 15 and len(doc.events) >= 10 and len(doc.claims) >= 10
     for claim in doc.claims:
+        assert isinstance(claim, ResolvedClaim)
         for evidence in claim.evidence:
             assert evidence.anchor is not None or evidence.source.url, evidence
             if "later" in evidence.source.source:

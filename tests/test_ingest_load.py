@@ -206,7 +206,7 @@ def test_the_search_index_follows_every_load(
     for name in SEED_FILE.parent.iterdir():
         if name.suffix != ".json":
             (changed / name.name).write_bytes(name.read_bytes())
-    ingest(changed)
+    ingest(changed, update_entities=True)
     _fts_ok(engine)
     second = minimal_doc()
     second["article"]["id"] = "second-article"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from app.cli import run_ingest
+from app.ingest.pipeline import run_ingest
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import DATA

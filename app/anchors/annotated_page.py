@@ -46,6 +46,7 @@ STATUS_SYMBOLS = {
     "pending": "…",
     "disputed": "±",
     "refuted": "✗",
+    "not_checkable": "○",
 }
 
 

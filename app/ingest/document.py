@@ -10,7 +10,12 @@ import calendar
 import codecs
 import datetime as dt
 import hashlib
+import json
+import os
 import re
+import stat
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +26,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -82,14 +89,31 @@ class _Input(BaseModel):
 
 
 class QuoteIn(_Input):
-    """Words quoted from the article; `occurrence` picks one when they appear more than once."""
+    """Words quoted from the article; `occurrence`, or `prefix` and `suffix`, pick one when
+    they appear more than once."""
 
     quote: NonEmpty = Field(description="The exact words as they appear in the article text.")
     occurrence: int | None = Field(
         default=None,
         ge=1,
-        description="Which occurrence of the quote (1 = first). Required when the quote repeats.",
+        description="Which appearance of the quote (1 = first, counting every appearance, "
+        "inside longer words too).",
     )
+    prefix: NonEmpty | None = Field(
+        default=None,
+        description="The text just before the quote (W3C TextQuoteSelector `prefix`): picks "
+        "the appearance it precedes.",
+    )
+    suffix: NonEmpty | None = Field(
+        default=None,
+        description="The text just after the quote (W3C TextQuoteSelector `suffix`).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "QuoteIn":
+        if self.occurrence is not None and (self.prefix is not None or self.suffix is not None):
+            raise ValueError("give 'occurrence' or 'prefix'/'suffix' to pick the words, not both")
+        return self
 
 
 def _quote_shorthand(value: Any) -> Any:
@@ -97,7 +121,9 @@ def _quote_shorthand(value: Any) -> Any:
         return {"quote": value}
     if isinstance(value, dict | QuoteIn):
         return value
-    raise ValueError("a quote is a string, or an object with 'quote' and 'occurrence'")
+    raise ValueError(
+        "a quote is a string, or an object with 'quote' and 'occurrence' or 'prefix'/'suffix'"
+    )
 
 
 _QUOTE_SCHEMA = {
@@ -105,35 +131,82 @@ _QUOTE_SCHEMA = {
     "properties": {
         "quote": {"type": "string", "minLength": 1},
         "occurrence": {"type": "integer", "minimum": 1},
+        "prefix": {"type": "string", "minLength": 1},
+        "suffix": {"type": "string", "minLength": 1},
     },
     "required": ["quote"],
     "additionalProperties": False,
+    "not": {
+        "anyOf": [{"required": ["occurrence", "prefix"]}, {"required": ["occurrence", "suffix"]}]
+    },
 }
 
-# A quote is written as a plain string, or as an object when it needs an occurrence.
+# A quote is written as a plain string, or as an object when it needs to say which
+# appearance it is.
 AnchorIn = Annotated[
     QuoteIn,
     BeforeValidator(_quote_shorthand),
     WithJsonSchema(
         {
             "anyOf": [{"type": "string", "minLength": 1}, _QUOTE_SCHEMA],
-            "description": "A quote: a string, or an object with `quote` and `occurrence`.",
+            "description": "A quote: the exact words as a string, or an object with `quote` "
+            "and either `occurrence` (1-based) or `prefix`/`suffix` (the text just before / "
+            "after it) to say which appearance.",
         }
     ),
 ]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ProvenanceIn(_Input):
+    """Who or what wrote the facts, and whether a person has reviewed them."""
+
+    extractor: Short = Field(
+        description="What wrote the facts: `person`, or a tool or pipeline's name.",
+        examples=["article-facts draft"],
+    )
+    extractor_version: Short | None = None
+    model: Short | None = Field(default=None, description="The language or NLP model used.")
+    model_version: Short | None = None
+    reviewed: bool = Field(description="Whether a person has reviewed the facts.")
+
+
+class ProvenanceOverride(_Input):
+    """A fact's own provenance: its fields replace those of the file's `provenance`."""
+
+    extractor: Short | None = None
+    extractor_version: Short | None = None
+    model: Short | None = None
+    model_version: Short | None = None
+    reviewed: bool | None = None
 
 
 class ArticleIn(_Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            # Exactly one of `text` and `text_file` (ingest says so too).
+            "oneOf": [
+                {"required": ["text"], "not": {"required": ["text_file"]}},
+                {"required": ["text_file"], "not": {"required": ["text"]}},
+            ]
+        }
+    )
+
     id: Slug = Field(description="Stable public id of the article; it appears in URLs.")
     title: NonEmpty | None = Field(
         default=None, description="Headline. Defaults to the first line of the text."
     )
-    text: str | None = Field(default=None, description="The full article text, exactly.")
+    text: str | None = Field(
+        default=None,
+        description="The full article text, exactly (give this or `text_file`). A byte order "
+        "mark at its start is not part of the text.",
+    )
     text_file: NonEmpty | None = Field(
         default=None,
         description=(
             "Path of a UTF-8 file holding the exact text, relative to the fact file and inside "
-            "its folder. A byte order mark at the start of the file is not part of the text."
+            "its folder (give this or `text`). A byte order mark at the start of the file is not "
+            "part of the text."
         ),
     )
     url: NonEmpty | None = None
@@ -158,17 +231,28 @@ class AliasIn(_Input):
 
 
 class EntityIn(_Input):
+    """An entity this article names: declared (with `name` and `kind`), or a reference to one
+    already stored or declared by another file of the same run (`id` alone, plus this
+    article's mentions and aliases). Values given for a stored entity must match it."""
+
     id: Slug = Field(description="Stable id, shared by every article that names the entity.")
-    name: NonEmpty = Field(description="Canonical name.")
-    kind: EntityKind
+    name: NonEmpty | None = Field(
+        default=None, description="Canonical name; required to declare a new entity."
+    )
+    kind: EntityKind | None = Field(
+        default=None, description="What the entity is; required to declare a new entity."
+    )
     description: NonEmpty | None = None
     aliases: list[AliasIn] = Field(default_factory=list)
     external_ids: dict[Slug, NonEmpty] = Field(
-        default_factory=dict, description="Ids in other knowledge bases, e.g. {'wikidata': 'Q1'}."
+        default_factory=dict,
+        description="Ids in other knowledge bases, e.g. {'wikidata': 'Q1'}; they add to the "
+        "stored ones.",
     )
     mentions: list[AnchorIn] = Field(
         default_factory=list, description="Every place the article names the entity."
     )
+    provenance: ProvenanceOverride | None = None
 
 
 class RelationIn(_Input):
@@ -176,10 +260,11 @@ class RelationIn(_Input):
     predicate: RelationPredicate
     object: Slug = Field(description="Entity id.")
     anchors: list[AnchorIn] = Field(default_factory=list)
+    provenance: ProvenanceOverride | None = None
 
 
 class TimeIn(_Input):
-    """When an event happened: one (partial) date, or an interval of them."""
+    """When an event happened: one (partial) date, an interval of them, or only a note."""
 
     date: PartialDate | None = Field(
         default=None, description="A single day, month or year; its form sets the precision."
@@ -190,21 +275,33 @@ class TimeIn(_Input):
         default=None, description="The time expression in the text, e.g. 'On Oct. 6'."
     )
     note: NonEmpty | None = Field(
-        default=None, description="How the date was resolved, especially when the text has none."
+        default=None,
+        description="How the date was resolved; alone, what is known of a time the text does "
+        "not date ('before publication').",
     )
 
     @model_validator(mode="after")
     def _shape(self) -> "TimeIn":
         if self.date is not None and (self.start is not None or self.end is not None):
             raise ValueError("give either 'date' or 'start'/'end', not both")
-        if self.date is None and self.start is None and self.end is None:
-            raise ValueError("give 'date', or 'start' and/or 'end'")
+        if self.date is None and self.start is None and self.end is None and self.note is None:
+            raise ValueError("give 'date', or 'start' and/or 'end', or at least a 'note'")
         return self
 
 
 class ParticipantIn(_Input):
     entity: Slug
     role: Slug = Field(description="The entity's role, e.g. requester, invitee, organizer.")
+
+
+PublicId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*$",
+        max_length=2 * SLUG_MAX_LENGTH + 1,
+        description="The public id of an event or claim of another article: `<article id>.<id>`.",
+    ),
+]
 
 
 class EventIn(_Input):
@@ -217,6 +314,17 @@ class EventIn(_Input):
     modality: EventModality = EventModality.occurred
     status: VerificationStatus
     anchors: list[AnchorIn] = Field(min_length=1)
+    provenance: ProvenanceOverride | None = None
+
+
+class EventReportIn(_Input):
+    """This article's report of an event another article reported first: the event is
+    theirs (kind, summary, time, place, status); the anchors are this article's words."""
+
+    id: Slug = Field(description="Id unique within the article; public id is '<article>.<id>'.")
+    same_as: PublicId
+    anchors: list[AnchorIn] = Field(min_length=1)
+    provenance: ProvenanceOverride | None = None
 
 
 class EvidenceIn(_Input):
@@ -246,11 +354,45 @@ class EvidenceIn(_Input):
         return self
 
 
+class UnnamedClaimantIn(_Input):
+    """A source the article does not name ("a source familiar with the matter"): described
+    in the article's words, not an entity."""
+
+    unnamed: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="Who the source is, as the article describes it.",
+        examples=["some Kazakhs concerned about safety"],
+    )
+    anchor: AnchorIn = Field(description="The words of the article that describe the source.")
+
+
+Unit = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^\S(.*\S)?$",
+        description="What the value counts: `percent`, `people`, an ISO 4217 currency code "
+        "(`USD`), an SI unit (`MW`)…",
+        examples=["percent"],
+    ),
+]
+
+
+class QuantityIn(_Input):
+    """A number a claim states, with its unit and the words that state it."""
+
+    value: float = Field(description="The number, as a JSON number: 71.12, 20000000.")
+    unit: Unit
+    anchor: AnchorIn = Field(description="The words that state it, e.g. '71.12%'.")
+
+
 class ClaimIn(_Input):
     id: Slug = Field(description="Id unique within the article; public id is '<article>.<id>'.")
     text: NonEmpty = Field(description="The claim in one plain sentence.")
     kind: ClaimKind
-    claimant: Slug = Field(description="Entity id of who makes the claim.")
+    claimant: Slug | UnnamedClaimantIn = Field(
+        description="Entity id of who makes the claim, or an unnamed source."
+    )
     attribution: AnchorIn | None = Field(
         default=None,
         description="The attribution in the text: 'according to …', 'the letter states'.",
@@ -265,6 +407,40 @@ class ClaimIn(_Input):
     )
     anchors: list[AnchorIn] = Field(min_length=1)
     evidence: list[EvidenceIn] = Field(default_factory=list)
+    quantities: list[QuantityIn] = Field(
+        default_factory=list, description="Numbers the claim states, each anchored."
+    )
+    provenance: ProvenanceOverride | None = None
+
+
+class ClaimReportIn(_Input):
+    """This article's report of a claim another article reported first: the claim is
+    theirs (text, claimant, status, evidence); anchors, attribution and hedge are this
+    article's words."""
+
+    id: Slug = Field(description="Id unique within the article; public id is '<article>.<id>'.")
+    same_as: PublicId
+    attribution: AnchorIn | None = None
+    hedge: AnchorIn | None = None
+    anchors: list[AnchorIn] = Field(min_length=1)
+    provenance: ProvenanceOverride | None = None
+
+
+def _fact_or_report(value: Any) -> str:
+    if isinstance(value, dict):
+        return "report" if "same_as" in value else "fact"
+    return "report" if isinstance(value, EventReportIn | ClaimReportIn) else "fact"
+
+
+EventEntry = Annotated[
+    Annotated[EventIn, Tag("fact")] | Annotated[EventReportIn, Tag("report")],
+    Discriminator(_fact_or_report),
+]
+ClaimEntry = Annotated[
+    Annotated[ClaimIn, Tag("fact")] | Annotated[ClaimReportIn, Tag("report")],
+    Discriminator(_fact_or_report),
+]
+_UNION_TAGS = ("fact", "report")
 
 
 class FactFile(_Input):
@@ -275,18 +451,42 @@ class FactFile(_Input):
 
     schema_: str | None = Field(default=None, alias="$schema")
     format: Literal["article-facts/1"]
+    provenance: ProvenanceIn | None = Field(
+        default=None,
+        description="Who or what wrote this file's facts. Without it, a person wrote them "
+        '(`{"extractor": "person", "reviewed": true}`).',
+    )
     article: ArticleIn
     entities: list[EntityIn] = Field(default_factory=list)
     relations: list[RelationIn] = Field(default_factory=list)
-    events: list[EventIn] = Field(default_factory=list)
-    claims: list[ClaimIn] = Field(default_factory=list)
+    events: list[EventEntry] = Field(default_factory=list)
+    claims: list[ClaimEntry] = Field(default_factory=list)
+
+
+def _vocabulary_schema(vocabulary: Any) -> dict[str, Any]:
+    """A closed vocabulary as JSON Schema: each value a `const` with its definition."""
+    return {
+        "title": vocabulary.enum.__name__,
+        "description": vocabulary.description,
+        "type": "string",
+        "oneOf": [
+            {"const": v["value"], "description": v["definition"]} for v in vocabulary.values()
+        ],
+    }
 
 
 def json_schema() -> dict[str, Any]:
     """The published JSON Schema of the fact file format."""
+    from app.vocabularies import VOCABULARIES
+
     schema = FactFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://article-facts.dev/schema/article-facts-1.json"
+    definitions = schema.get("$defs", {})
+    for vocabulary in VOCABULARIES:
+        name = vocabulary.enum.__name__
+        if name in definitions:
+            definitions[name] = _vocabulary_schema(vocabulary)
     return schema
 
 
@@ -304,10 +504,43 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a fact came from, as stored and served."""
+
+    extractor: str
+    extractor_version: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    reviewed: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "extractor": self.extractor,
+            "extractor_version": self.extractor_version,
+            "model": self.model,
+            "model_version": self.model_version,
+            "reviewed": self.reviewed,
+        }
+
+
+# A fact file that says nothing of its provenance was written by a person.
+PERSON = Provenance("person", reviewed=True)
+
+
+def provenance(file: ProvenanceIn | None, fact: ProvenanceOverride | None = None) -> Provenance:
+    """A fact's provenance: its own fields over the file's, over a person's."""
+    base = PERSON if file is None else Provenance(**file.model_dump())
+    if fact is None:
+        return base
+    given = fact.model_dump(exclude_unset=True)
+    return Provenance(**{**base.as_json(), **given})
+
+
+@dataclass(frozen=True)
 class ResolvedTime:
     start: dt.date | None
     end: dt.date | None
-    precision: TimePrecision
+    precision: TimePrecision | None  # None: known only from its note
     anchor: Anchor | None
     note: str | None
 
@@ -316,12 +549,14 @@ class ResolvedTime:
 class ResolvedEntity:
     source: EntityIn
     mentions: list[Anchor]
+    provenance: Provenance = PERSON
 
 
 @dataclass(frozen=True)
 class ResolvedRelation:
     source: RelationIn
     anchors: list[Anchor]
+    provenance: Provenance = PERSON
 
 
 @dataclass(frozen=True)
@@ -329,6 +564,14 @@ class ResolvedEvent:
     source: EventIn
     time: ResolvedTime | None
     anchors: list[Anchor]
+    provenance: Provenance = PERSON
+
+
+@dataclass(frozen=True)
+class ResolvedEventReport:
+    source: EventReportIn
+    anchors: list[Anchor]
+    provenance: Provenance = PERSON
 
 
 @dataclass(frozen=True)
@@ -338,12 +581,34 @@ class ResolvedEvidence:
 
 
 @dataclass(frozen=True)
+class ResolvedQuantity:
+    value: float
+    unit: str
+    anchor: Anchor
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "unit": self.unit, "anchor": self.anchor.as_json()}
+
+
+@dataclass(frozen=True)
 class ResolvedClaim:
     source: ClaimIn
     attribution: Anchor | None
     hedge: Anchor | None
     anchors: list[Anchor]
     evidence: list[ResolvedEvidence]
+    claimant_anchor: Anchor | None = None  # an unnamed source's words
+    quantities: list[ResolvedQuantity] = field(default_factory=list)
+    provenance: Provenance = PERSON
+
+
+@dataclass(frozen=True)
+class ResolvedClaimReport:
+    source: ClaimReportIn
+    attribution: Anchor | None
+    hedge: Anchor | None
+    anchors: list[Anchor]
+    provenance: Provenance = PERSON
 
 
 @dataclass(frozen=True)
@@ -357,8 +622,9 @@ class ResolvedArticle:
     text: str
     entities: list[ResolvedEntity] = field(default_factory=list)
     relations: list[ResolvedRelation] = field(default_factory=list)
-    events: list[ResolvedEvent] = field(default_factory=list)
-    claims: list[ResolvedClaim] = field(default_factory=list)
+    events: list[ResolvedEvent | ResolvedEventReport] = field(default_factory=list)
+    claims: list[ResolvedClaim | ResolvedClaimReport] = field(default_factory=list)
+    provenance: Provenance = PERSON
 
     @property
     def sha256(self) -> str:
@@ -377,6 +643,10 @@ class FactFileError(Exception):
         self.where = where
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type["FactFileError"], tuple[str, str, str]]:
+        # Sent back from the worker processes that check files.
+        return FactFileError, (self.path, self.where, self.problem)
+
 
 class FactFileErrors(Exception):
     """Every problem found in one fact file (reported together, one per line)."""
@@ -384,6 +654,9 @@ class FactFileErrors(Exception):
     def __init__(self, errors: Sequence[FactFileError]) -> None:
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = list(errors)
+
+    def __reduce__(self) -> tuple[type["FactFileErrors"], tuple[list[FactFileError]]]:
+        return FactFileErrors, (self.errors,)
 
 
 def json_path(loc: Sequence[str | int]) -> str:
@@ -408,14 +681,33 @@ def _shown(value: Any, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+def _without_tags(loc: Sequence[str | int]) -> tuple[list[str | int], str | None]:
+    """A location without the tag of an event or claim union (``fact`` or ``report``)."""
+    out: list[str | int] = []
+    tag = None
+    for i, part in enumerate(loc):
+        if part in _UNION_TAGS and i >= 2 and isinstance(loc[i - 1], int):
+            tag = str(part)
+            continue
+        out.append(part)
+    return out, tag
+
+
 def _pydantic_errors(path: Path, exc: ValidationError) -> list[FactFileError]:
     seen: set[tuple[str, str]] = set()
     errors: list[FactFileError] = []
     for err in exc.errors(include_url=False):
-        where = json_path(err["loc"])
+        loc, tag = _without_tags(err["loc"])
+        where = json_path(loc)
         message = err["msg"].removeprefix("Value error, ")
         kind = err["type"]
-        if kind in ("extra_forbidden", "missing"):
+        if kind == "extra_forbidden" and tag == "report" and len(loc) == 3:
+            noun = "event" if loc[0] == "events" else "claim"
+            message = (
+                f'a report of another article\'s {noun} ("same_as") takes {loc[2]!r} from it: '
+                "leave it out"
+            )
+        elif kind in ("extra_forbidden", "missing"):
             message = "unknown field" if kind == "extra_forbidden" else "field required"
         elif (kind in _SHOW_INPUT or kind.endswith(("_type", "_parsing"))) and isinstance(
             err["input"], str | int | float | bool | None
@@ -453,7 +745,113 @@ def _nul_errors(path: Path, data: Any) -> list[FactFileError]:
     return errors
 
 
+# A quotation mark followed by a colon: the end of an object's key, or an escaped quotation
+# mark followed by a colon inside a string (a string holds no other quotation mark).
+_KEY_END = re.compile(rb'"\s*:')
+
+
+class _Checked(dict[str, Any]):
+    """A JSON object that remembers the keys given more than once."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.repeated: Counter[str] = Counter()
+        for key, value in pairs:
+            if key in self:
+                self.repeated[key] += 1
+            self[key] = value
+
+
+def _duplicate_key_errors(path: Path, raw: bytes, data: Any) -> list[FactFileError]:
+    """Keys given twice in one object: JSON parsers keep the last silently; this refuses it.
+
+    Key ends are counted in the file and in what was parsed, written out again: strings are
+    the same in both, so only a key the parse dropped (or an unusual escape) makes the counts
+    differ, and only then is the document parsed again, slowly, to find where.
+    """
+    if len(_KEY_END.findall(raw)) == len(_KEY_END.findall(orjson.dumps(data))):
+        return []
+    checked = json.loads(raw, object_pairs_hook=_Checked)
+    errors: list[FactFileError] = []
+    stack: list[tuple[Any, list[str | int]]] = [(checked, [])]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, _Checked):
+            for key, extra in value.repeated.items():
+                errors.append(
+                    FactFileError(
+                        path,
+                        json_path([*loc, key]),
+                        f"the key {_shown(key)} is given {extra + 1} times in one object "
+                        "(give each key once)",
+                    )
+                )
+            stack.extend((v, [*loc, k]) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, [*loc, i]) for i, v in reversed(list(enumerate(value))))
+    return errors
+
+
 # --- reading and resolving -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes past which a file is refused before it is read whole (see the settings)."""
+
+    max_article_bytes: int = 2_000_000
+    max_fact_file_bytes: int = 10_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _Unreadable(Exception):
+    """A file that is not a regular file, or larger than allowed; the message says which."""
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_regular_file(path: Path, limit: int, setting: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Opened without blocking (a named pipe with no writer would otherwise wait forever), and
+    refused unless it is a regular file; never read past ``limit + 1`` bytes. Raises
+    OSError, or _Unreadable saying what is wrong.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
+            raise _Unreadable(f"is {kind}, not a regular file")
+        if info.st_size > limit:
+            raise _Unreadable(_too_large(info.st_size, limit, setting, exact=True))
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise _Unreadable(_too_large(size, limit, setting))
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int, setting: str, exact: bool = False) -> str:
+    more = "" if exact else "more than "
+    return f"is {more}{size:,} bytes; the limit is {limit:,} ({setting})"
 
 
 def _date_bounds(value: str) -> tuple[dt.date, dt.date, TimePrecision]:
@@ -470,6 +868,57 @@ def _date_bounds(value: str) -> tuple[dt.date, dt.date, TimePrecision]:
 
 
 _PRECISION_ORDER = [TimePrecision.day, TimePrecision.month, TimePrecision.year]
+CONTEXT = 15  # characters shown either side of a candidate
+SHOWN_CANDIDATES = 10
+# Typographic characters a quote is often typed without, for the hint of a missed quote.
+_PLAIN = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+    }
+)
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or unicodedata.category(c).startswith("M")
+
+
+def _fold_char(c: str, loose: bool) -> str:
+    if not loose:
+        return unicodedata.normalize("NFD", c)
+    piece = unicodedata.normalize("NFKD", c).casefold().translate(_PLAIN)
+    return " " if piece.isspace() else piece
+
+
+def _folded(text: str, loose: bool) -> tuple[str, list[int]]:
+    """``text`` folded character by character, and where each folded character came from."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, c in enumerate(text):
+        piece = _fold_char(c, loose)
+        if loose and piece == " " and out and out[-1] == " ":
+            continue
+        out.extend(piece)
+        origin.extend([i] * len(piece))
+    origin.append(len(text))
+    return "".join(out), origin
 
 
 class _Resolver:
@@ -481,6 +930,7 @@ class _Resolver:
         self.errors: list[FactFileError] = []
         # Where each quote occurs: an article quotes the same names many times.
         self._found: dict[str, list[int]] = {}
+        self._folds: dict[bool, tuple[str, list[int]]] = {}
 
     def error(self, loc: Sequence[str | int], problem: str) -> None:
         self.errors.append(FactFileError(self.path, json_path(loc), problem))
@@ -496,28 +946,123 @@ class _Resolver:
                 start = find(quote, start + 1)
         return starts
 
+    def _inside_word(self, start: int, end: int) -> bool:
+        text = self.text
+        return (start > 0 and _word_char(text[start - 1]) and _word_char(text[start])) or (
+            end < len(text) and _word_char(text[end]) and _word_char(text[end - 1])
+        )
+
+    def _candidates(self, quote: str, starts: Sequence[int]) -> str:
+        """Each appearance with its number, offset and context; in-word ones marked."""
+        shown = []
+        text = self.text
+        for n, start in enumerate(starts[:SHOWN_CANDIDATES], 1):
+            end = start + len(quote)
+            context = (
+                ("…" if start > CONTEXT else "")
+                + text[max(0, start - CONTEXT) : start]
+                + "["
+                + text[start:end]
+                + "]"
+                + text[end : end + CONTEXT]
+                + ("…" if end + CONTEXT < len(text) else "")
+            )
+            inside = " (inside a longer word)" if self._inside_word(start, end) else ""
+            shown.append(f"#{n} at {start} {_shown(context, 200)}{inside}")
+        more = len(starts) - SHOWN_CANDIDATES
+        return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+    def _near_miss(self, quote: str) -> str:
+        """Why a quote missing from the text may be missing: a hint, or nothing."""
+        for loose in (False, True):
+            if loose not in self._folds:
+                self._folds[loose] = _folded(self.text, loose)
+            folded, origin = self._folds[loose]
+            wanted = _folded(quote, loose)[0]
+            if loose:
+                wanted = wanted.strip()
+            at = folded.find(wanted) if wanted else -1
+            if at < 0:
+                continue
+            start, end = origin[at], origin[at + len(wanted) - 1] + 1
+            found = _shown(self.text[start:end], 120)
+            if not loose:
+                return (
+                    f"; the text has {found} at {start}, which differs from the quote only by "
+                    "Unicode normalisation (an accented letter written as one character in "
+                    "one and as a letter and a combining mark in the other): quote the text's "
+                    "own characters"
+                )
+            return (
+                f"; the closest is {found} at {start}, which differs from the quote in letter "
+                "case, quotation marks, dashes or spacing"
+            )
+        return ""
+
     def anchor(self, value: QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
         quote, occurrence = value.quote, value.occurrence
         starts = self._occurrences(quote)
+        if value.prefix is not None or value.suffix is not None:
+            return self._in_context(value, starts, loc)
         if occurrence is None and len(starts) == 1:
             return Anchor(starts[0], starts[0] + len(quote), quote)
+        if occurrence is not None and occurrence <= len(starts):
+            start = starts[occurrence - 1]
+            return Anchor(start, start + len(quote), quote)
         shown = orjson.dumps(quote).decode()
         if not starts:
-            self.error(loc, f"quote {shown} is not in the article text")
+            self.error(loc, f"quote {shown} is not in the article text{self._near_miss(quote)}")
             return None
         if occurrence is None:
             self.error(
                 loc,
                 f"quote {shown} occurs {len(starts)} times in the article text; "
-                f'add "occurrence" (1 to {len(starts)}) to say which',
+                f'add "occurrence" (1 to {len(starts)}) to say which (or "prefix"/"suffix"): '
+                + self._candidates(quote, starts),
             )
             return None
         if occurrence > len(starts):
             times = "once" if len(starts) == 1 else f"{len(starts)} times"
-            self.error(loc, f"quote {shown} occurs only {times}, not {occurrence}")
-            return None
-        start = starts[occurrence - 1]
-        return Anchor(start, start + len(quote), quote)
+            self.error(
+                loc,
+                f"quote {shown} occurs only {times}, not {occurrence}: "
+                + self._candidates(quote, starts),
+            )
+        return None
+
+    def _in_context(
+        self, value: QuoteIn, starts: Sequence[int], loc: Sequence[str | int]
+    ) -> Anchor | None:
+        """The one appearance of the quote preceded by ``prefix`` and followed by ``suffix``."""
+        quote, text = value.quote, self.text
+        prefix, suffix = value.prefix or "", value.suffix or ""
+        size = len(quote)
+        fitting = [
+            s for s in starts if text.endswith(prefix, 0, s) and text.startswith(suffix, s + size)
+        ]
+        if len(fitting) == 1:
+            return Anchor(fitting[0], fitting[0] + size, quote)
+        shown = orjson.dumps(quote).decode()
+        given = " and ".join(
+            f"{name} {orjson.dumps(part).decode()}"
+            for name, part in (("prefix", value.prefix), ("suffix", value.suffix))
+            if part is not None
+        )
+        if not starts:
+            self.error(loc, f"quote {shown} is not in the article text{self._near_miss(quote)}")
+        elif not fitting:
+            self.error(
+                loc,
+                f"quote {shown} never has {given} around it; it occurs {len(starts)} time(s): "
+                + self._candidates(quote, starts),
+            )
+        else:
+            self.error(
+                loc,
+                f"quote {shown} with {given} still occurs {len(fitting)} times; lengthen "
+                '"prefix" or "suffix" to say which: ' + self._candidates(quote, fitting),
+            )
+        return None
 
     def anchors(self, values: Sequence[QuoteIn], loc: Sequence[str | int]) -> list[Anchor]:
         """Resolve a list of quotes; two that land on the same words are an error."""
@@ -555,6 +1100,8 @@ class _Resolver:
                 self.error([*loc, name], f"{raw!r} is not a valid date")
         if len(bounds) != sum(getattr(value, n) is not None for n in ("date", "start", "end")):
             return None
+        if not bounds:  # known only from its note
+            return ResolvedTime(None, None, None, anchor, value.note)
         if "date" in bounds:
             first, last, precision = bounds["date"]
             return ResolvedTime(first, last, precision, anchor, value.note)
@@ -566,9 +1113,7 @@ class _Resolver:
         precision = max((b[2] for b in bounds.values()), key=_PRECISION_ORDER.index)
         return ResolvedTime(start, end, precision, anchor, value.note)
 
-    def unique_ids(
-        self, items: Sequence[EntityIn | EventIn | ClaimIn], what: str, noun: str
-    ) -> set[str]:
+    def unique_ids(self, items: Sequence[Any], what: str, noun: str) -> set[str]:
         ids: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in ids:
@@ -585,17 +1130,32 @@ class _Resolver:
             self.error(loc, f"{what} {value!r} is not defined in this file")
 
 
-def _read_text(path: Path, article: ArticleIn) -> str:
+def _strip_bom(text: str) -> str:
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _read_text(path: Path, article: Any, limits: Limits) -> str:
     """The article text, inline or from its file (inside the fact file's folder).
 
-    A UTF-8 byte order mark at the start of the file is not part of the text. Raises
-    FactFileError.
+    ``article`` is the validated ``ArticleIn``, or the raw JSON object of a file that did not
+    validate (its text is still read, to check the quotes). A byte order mark at the start
+    is not part of the text, inline or in a file. Raises FactFileError.
     """
-    if article.text is not None:
-        return article.text
-    assert article.text_file is not None
+    get = article.get if isinstance(article, dict) else lambda name: getattr(article, name)
+    inline, name = get("text"), get("text_file")
+    if isinstance(inline, str):
+        text = _strip_bom(inline)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limits.max_article_bytes:
+            raise FactFileError(
+                path,
+                "$.article.text",
+                _too_large(size, limits.max_article_bytes, "APP_MAX_ARTICLE_BYTES", exact=True),
+            )
+        return text
+    if not isinstance(name, str) or not name:
+        raise FactFileError(path, "$.article", "no text: give 'text' or 'text_file'")
     where = "$.article.text_file"
-    name = article.text_file
     try:
         folder = path.parent.resolve()
         text_path = (path.parent / name).resolve()
@@ -606,7 +1166,9 @@ def _read_text(path: Path, article: ArticleIn) -> str:
             path, where, f"must be a path inside the fact file's folder (got {name!r})"
         )
     try:
-        raw = text_path.read_bytes()
+        raw = read_regular_file(text_path, limits.max_article_bytes, "APP_MAX_ARTICLE_BYTES")
+    except _Unreadable as exc:
+        raise FactFileError(path, where, f"{name!r} {exc}") from None
     except OSError as exc:
         raise FactFileError(path, where, f"cannot read {name!r}: {exc.strerror}") from None
     skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
@@ -622,12 +1184,26 @@ def _read_text(path: Path, article: ArticleIn) -> str:
     return text
 
 
-def parse_fact_file(path: Path, raw: bytes) -> FactFile:
-    """Parse and validate the JSON of a fact file. Raises FactFileErrors.
+def _decode(path: Path, raw: bytes) -> bytes:
+    """The JSON bytes of a fact file, checked to be UTF-8 text. Raises FactFileErrors."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    problem = None
+    if b"\x00" in raw:
+        problem = "not UTF-8 text: it holds NUL bytes (a binary file?)"
+    else:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem = f"not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8"
+    if problem is not None:
+        raise FactFileErrors([FactFileError(path, "$", problem)])
+    return raw
 
-    Validation is strict: a date is an ISO 8601 date string, a number is not a string
-    and a boolean is not a number; no string may hold a NUL character.
-    """
+
+def _load_json(path: Path, raw: bytes) -> dict[str, Any]:
+    """The parsed JSON object of a fact file, of the supported format. Raises FactFileErrors."""
+    raw = _decode(path, raw)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -638,26 +1214,111 @@ def parse_fact_file(path: Path, raw: bytes) -> FactFile:
     if data.get("format") != FORMAT:
         got = _shown(data.get("format"))
         raise FactFileErrors([FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")])
+    return data
+
+
+def _validate(
+    path: Path, raw: bytes, data: dict[str, Any]
+) -> tuple[FactFile | None, list[FactFileError]]:
+    """The validated document (None if it is not valid) and every problem found."""
+    raw = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    errors = _duplicate_key_errors(path, raw, data)
     # JSON writes a NUL as the escape \u0000: a file without one holds none.
-    errors = _nul_errors(path, data) if b"\\u0000" in raw else []
+    if b"\\u0000" in raw:
+        errors += _nul_errors(path, data)
     try:
         doc = FactFile.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise FactFileErrors(errors + _pydantic_errors(path, exc)) from None
-    if errors:
+        return None, errors + _pydantic_errors(path, exc)
+    return (None if errors else doc), errors
+
+
+def parse_fact_file(path: Path, raw: bytes) -> FactFile:
+    """Parse and validate the JSON of a fact file. Raises FactFileErrors.
+
+    Validation is strict: a date is an ISO 8601 date string, a number is not a string
+    and a boolean is not a number; no string may hold a NUL character, and no object may
+    give a key twice.
+    """
+    data = _load_json(path, raw)
+    doc, errors = _validate(path, raw, data)
+    if doc is None:
         raise FactFileErrors(errors)
     return doc
+
+
+def _raw_quote(value: Any) -> QuoteIn | None:
+    """A quote written in a file that did not validate, if it is well formed."""
+    try:
+        return QuoteIn.model_validate(_quote_shorthand(value), strict=True)
+    except (ValueError, ValidationError):
+        return None
+
+
+def _raw_anchors(r: _Resolver, data: dict[str, Any]) -> None:
+    """Locate the well-formed quotes of a document that did not validate, so that its
+    missing and ambiguous quotes are reported with its other problems."""
+
+    def items(value: Any) -> list[tuple[int, Any]]:
+        return list(enumerate(value)) if isinstance(value, list) else []
+
+    def obj(value: Any) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    def one(value: Any, loc: list[str | int]) -> None:
+        quote = _raw_quote(value) if value is not None else None
+        if quote is not None:
+            r.anchor(quote, loc)
+
+    def many(value: Any, loc: list[str | int]) -> None:
+        quotes = [q for _, v in items(value) if (q := _raw_quote(v)) is not None]
+        if len(quotes) == len(items(value)):
+            r.anchors(quotes, loc)
+
+    for i, e in items(data.get("entities")):
+        many(obj(e).get("mentions"), ["entities", i, "mentions"])
+    for i, rel in items(data.get("relations")):
+        many(obj(rel).get("anchors"), ["relations", i, "anchors"])
+    for i, ev in items(data.get("events")):
+        ev = obj(ev)
+        many(ev.get("anchors"), ["events", i, "anchors"])
+        one(obj(ev.get("time")).get("anchor"), ["events", i, "time", "anchor"])
+    for i, c in items(data.get("claims")):
+        c = obj(c)
+        loc: list[str | int] = ["claims", i]
+        many(c.get("anchors"), [*loc, "anchors"])
+        for name in ("attribution", "hedge"):
+            one(c.get(name), [*loc, name])
+        one(obj(c.get("claimant")).get("anchor"), [*loc, "claimant", "anchor"])
+        for j, e in items(c.get("evidence")):
+            one(obj(e).get("anchor"), [*loc, "evidence", j, "anchor"])
+        for j, q in items(c.get("quantities")):
+            one(obj(q).get("anchor"), [*loc, "quantities", j, "anchor"])
 
 
 def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle:
     """Locate every anchor in the text and check every reference. Raises FactFileErrors."""
     r = _Resolver(path, text)
+    article = _resolve(r, doc, text, source_sha256)
+    if r.errors:
+        raise FactFileErrors(r.errors)
+    assert article is not None
+    return article
+
+
+def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle | None:
+    path = r.path
     entity_ids = r.unique_ids(doc.entities, "entities", "entity")
     event_ids = r.unique_ids(doc.events, "events", "event")
     r.unique_ids(doc.claims, "claims", "claim")
+    file_provenance = doc.provenance
 
     entities = [
-        ResolvedEntity(e, r.anchors(e.mentions, ["entities", i, "mentions"]))
+        ResolvedEntity(
+            e,
+            r.anchors(e.mentions, ["entities", i, "mentions"]),
+            provenance(file_provenance, e.provenance),
+        )
         for i, e in enumerate(doc.entities)
     ]
     relations = []
@@ -676,21 +1337,52 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
             )
         else:
             triples[triple] = i
-        relations.append(ResolvedRelation(rel, r.anchors(rel.anchors, ["relations", i, "anchors"])))
+        relations.append(
+            ResolvedRelation(
+                rel,
+                r.anchors(rel.anchors, ["relations", i, "anchors"]),
+                provenance(file_provenance, rel.provenance),
+            )
+        )
 
-    events = []
-    for i, ev in enumerate(doc.events):
+    own = f"{doc.article.id}."
+    events: list[ResolvedEvent | ResolvedEventReport] = []
+    for i, entry in enumerate(doc.events):
         loc: list[str | int] = ["events", i]
-        r.ref(ev.location, entity_ids, "entity", [*loc, "location"])
-        for j, p in enumerate(ev.participants):
+        prov = provenance(file_provenance, entry.provenance)
+        if isinstance(entry, EventReportIn):
+            if entry.same_as.startswith(own):
+                r.error([*loc, "same_as"], "names an event of this same article")
+            events.append(
+                ResolvedEventReport(entry, r.anchors(entry.anchors, [*loc, "anchors"]), prov)
+            )
+            continue
+        r.ref(entry.location, entity_ids, "entity", [*loc, "location"])
+        for j, p in enumerate(entry.participants):
             r.ref(p.entity, entity_ids, "entity", [*loc, "participants", j, "entity"])
-        time = r.time(ev.time, [*loc, "time"]) if ev.time is not None else None
-        events.append(ResolvedEvent(ev, time, r.anchors(ev.anchors, [*loc, "anchors"])))
+        time = r.time(entry.time, [*loc, "time"]) if entry.time is not None else None
+        events.append(ResolvedEvent(entry, time, r.anchors(entry.anchors, [*loc, "anchors"]), prov))
 
-    claims = []
+    claims: list[ResolvedClaim | ResolvedClaimReport] = []
     for i, c in enumerate(doc.claims):
         loc = ["claims", i]
-        r.ref(c.claimant, entity_ids, "entity", [*loc, "claimant"])
+        prov = provenance(file_provenance, c.provenance)
+        attribution = r.optional_anchor(c.attribution, [*loc, "attribution"])
+        hedge = r.optional_anchor(c.hedge, [*loc, "hedge"])
+        if isinstance(c, ClaimReportIn):
+            if c.same_as.startswith(own):
+                r.error([*loc, "same_as"], "names a claim of this same article")
+            claims.append(
+                ResolvedClaimReport(
+                    c, attribution, hedge, r.anchors(c.anchors, [*loc, "anchors"]), prov
+                )
+            )
+            continue
+        claimant_anchor = None
+        if isinstance(c.claimant, str):
+            r.ref(c.claimant, entity_ids, "entity", [*loc, "claimant"])
+        else:
+            claimant_anchor = r.anchor(c.claimant.anchor, [*loc, "claimant", "anchor"])
         for j, s in enumerate(c.subjects):
             r.ref(s, entity_ids, "entity", [*loc, "subjects", j])
         for j, e in enumerate(c.events):
@@ -703,29 +1395,31 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
                     ev_in, r.optional_anchor(ev_in.anchor, [*loc, "evidence", j, "anchor"])
                 )
             )
+        quantities = []
+        for j, q in enumerate(c.quantities):
+            anchor = r.anchor(q.anchor, [*loc, "quantities", j, "anchor"])
+            if anchor is not None:
+                quantities.append(ResolvedQuantity(q.value, q.unit, anchor))
         claims.append(
             ResolvedClaim(
                 c,
-                attribution=r.optional_anchor(c.attribution, [*loc, "attribution"]),
-                hedge=r.optional_anchor(c.hedge, [*loc, "hedge"]),
+                attribution=attribution,
+                hedge=hedge,
                 anchors=r.anchors(c.anchors, [*loc, "anchors"]),
                 evidence=evidence,
+                claimant_anchor=claimant_anchor,
+                quantities=quantities,
+                provenance=prov,
             )
         )
     _check_duplicate_refs(r, doc)
 
-    if r.errors:
-        raise FactFileErrors(r.errors)
-    # The first line, without a byte order mark (an inline text may still start with one).
-    title = doc.article.title or text.split("\n", 1)[0].strip().lstrip("\ufeff").strip()
+    # The first line (a byte order mark is never part of the text).
+    title = doc.article.title or text.split("\n", 1)[0].strip()
     if not title:
-        raise FactFileErrors(
-            [
-                FactFileError(
-                    path, "$.article.title", "no title given and the text's first line is empty"
-                )
-            ]
-        )
+        r.error(["article", "title"], "no title given and the text's first line is empty")
+    if r.errors:
+        return None
     return ResolvedArticle(
         path=path,
         source_sha256=source_sha256,
@@ -736,11 +1430,14 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
         relations=relations,
         events=events,
         claims=claims,
+        provenance=provenance(file_provenance),
     )
 
 
 def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
     for i, c in enumerate(doc.claims):
+        if isinstance(c, ClaimReportIn):
+            continue
         for what, values in (("subjects", c.subjects), ("events", c.events)):
             seen: set[str] = set()
             for j, v in enumerate(values):
@@ -748,6 +1445,8 @@ def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
                     r.error(["claims", i, what, j], f"{v!r} is listed twice")
                 seen.add(v)
     for i, ev in enumerate(doc.events):
+        if isinstance(ev, EventReportIn):
+            continue
         pairs: set[tuple[str, str]] = set()
         for j, p in enumerate(ev.participants):
             if (p.entity, p.role) in pairs:
@@ -757,18 +1456,33 @@ def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
             pairs.add((p.entity, p.role))
 
 
-def read_fact_file(path: Path) -> ResolvedArticle:
-    """Read, validate and resolve one fact file. Raises FactFileErrors naming the problems."""
+def read_fact_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ResolvedArticle:
+    """Read, validate and resolve one fact file. Raises FactFileErrors naming every problem:
+    those of its JSON and those of its quotes together."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, limits.max_fact_file_bytes, "APP_MAX_FACT_FILE_BYTES")
+    except _Unreadable as exc:
+        raise FactFileErrors([FactFileError(path, "$", f"the file {exc}")]) from None
     except OSError as exc:
         raise FactFileErrors(
             [FactFileError(path, "$", f"cannot read file: {exc.strerror}")]
         ) from None
-    doc = parse_fact_file(path, raw)
-    try:
-        text = _read_text(path, doc.article)
-    except FactFileError as exc:
-        raise FactFileErrors([exc]) from None
+    data = _load_json(path, raw)
+    doc, errors = _validate(path, raw, data)
+    article = doc.article if doc is not None else data.get("article")
+    text = None
+    if isinstance(article, ArticleIn) or isinstance(article, dict):
+        try:
+            text = _read_text(path, article, limits)
+        except FactFileError as exc:
+            # Without valid `text`/`text_file` fields validation has said so already.
+            if doc is not None or not any(e.where.startswith("$.article") for e in errors):
+                errors.append(exc)
+    if doc is None or text is None:
+        if text is not None and not any(e.where == "$.article.text" for e in errors):
+            r = _Resolver(path, text)
+            _raw_anchors(r, data)
+            errors += r.errors
+        raise FactFileErrors(errors)
     digest = hashlib.sha256(raw + b"\0" + text.encode("utf-8")).hexdigest()
     return resolve(path, doc, text, digest)

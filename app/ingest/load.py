@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
@@ -28,13 +27,31 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app import fts
+from app.ingest.consistency import (
+    Change,
+    Declarations,
+    EntityDecl,
+    Known,
+    all_entity_keys,
+    compare,
+    held_by_another,
+    suggest_fact,
+    unknown_entity,
+)
 from app.ingest.document import (
+    PERSON,
     Anchor,
     FactFileError,
+    Provenance,
     ResolvedArticle,
+    ResolvedClaim,
+    ResolvedClaimReport,
+    ResolvedEvent,
+    ResolvedEventReport,
 )
 from app.models import (
     alias_t,
@@ -43,15 +60,20 @@ from app.models import (
     claim_event_t,
     claim_t,
     data_revision_t,
+    entity_name_t,
     entity_t,
     event_t,
     evidence_t,
+    external_id_t,
     history_t,
     mention_t,
     participant_t,
+    provenance_t,
+    quantity_t,
     relation_t,
     subject_t,
 )
+from app.names import ALIAS, ALIAS_WORD, NAME, NAME_WORD, name_rows
 from app.queries import id_list, in_ids
 from app.statements import Statement
 
@@ -63,6 +85,8 @@ class LoadResult:
     """What one load did, counted per kind of fact and outcome."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Every stored value of a shared entity the load set (see ``--update-entities``).
+    changes: list[Change] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -70,13 +94,42 @@ class LoadResult:
 
     def merge(self, other: "LoadResult") -> None:
         self.counts.update(other.counts)
+        self.changes += other.changes
 
     def get(self, kind: str, outcome: str) -> int:
         return self.counts[(kind, outcome)]
 
     @property
     def changed(self) -> bool:
-        return any(o in ("added", "updated", "removed") for _, o in self.counts)
+        return bool(self.changes) or any(
+            o in ("added", "updated", "removed") for _, o in self.counts
+        )
+
+
+class LoadRefused(Exception):
+    """The article breaks a rule against what is stored now (see ``app.ingest.consistency``):
+    nothing of it may be written."""
+
+    def __init__(self, errors: Sequence[FactFileError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = list(errors)
+
+
+@dataclass
+class LoadContext:
+    """What the load of a run's articles shares: the user's choices and the run's state."""
+
+    update_entities: bool = False
+    # Each entity the run declares, as its first file does: a file loaded before that one
+    # may refer to it by id.
+    declared: dict[str, EntityDecl] = field(default_factory=dict)
+    provenance_ids: dict[Provenance, int] = field(default_factory=dict)
+    # Lookup rows known to be stored (the same aliases come with article after article).
+    names: set[tuple[int, str, int, str]] = field(default_factory=set)
+    aliases: set[tuple[int, str]] = field(default_factory=set)  # (entity id, alias) in names
+    # Whether any event or claim is a report of another (None: not looked up yet): until one
+    # is, no load needs to look for the reports of what it changed.
+    reports: bool | None = None
 
 
 def _fingerprint(*parts: Any) -> int:
@@ -119,7 +172,31 @@ ARTICLE_COLUMNS = (
     "source_sha256",
     "updated_at",
 )
-ENTITY_FIELDS = ("name", "kind", "description", "external_ids")
+ENTITY_FIELDS = ("name", "kind", "description", "external_ids", "provenance_id")
+# The columns of an event or claim that belong to the event or claim, which a report of it
+# in another article (``same_as``) copies from its first report.
+EVENT_RESOURCE = (
+    "kind",
+    "summary",
+    "time_start",
+    "time_end",
+    "time_precision",
+    "time_note",
+    "location_id",
+    "modality",
+    "status",
+)
+CLAIM_RESOURCE = (
+    "text",
+    "kind",
+    "claimant_id",
+    "claimant_unnamed",
+    "status",
+    "rationale",
+    "subject_ids",
+    "event_keys",
+    "quantities",
+)
 EVENT_COLUMNS = (
     "key",
     "article_id",
@@ -136,6 +213,8 @@ EVENT_COLUMNS = (
     "status",
     "anchors",
     "fingerprint",
+    "same_as_key",
+    "provenance_id",
 )
 CLAIM_COLUMNS = (
     "key",
@@ -152,6 +231,11 @@ CLAIM_COLUMNS = (
     "subject_ids",
     "event_keys",
     "fingerprint",
+    "claimant_unnamed",
+    "claimant_anchor",
+    "quantities",
+    "same_as_key",
+    "provenance_id",
 )
 EVIDENCE_COLUMNS = (
     "claim_id",
@@ -211,7 +295,8 @@ _LINK_INSERT = _insert(article_entity_t, ("article_id", "entity_id", "position",
 
 _RELATION_DELETE = Statement(delete(relation_t).where(relation_t.c.article_id == bindparam("a")))
 _RELATION_INSERT = _insert(
-    relation_t, ("article_id", "position", "subject_id", "predicate", "object_id", "anchors")
+    relation_t,
+    ("article_id", "position", "subject_id", "predicate", "object_id", "anchors", "provenance_id"),
 )
 
 _EVENT_INSERT = _insert(event_t, EVENT_COLUMNS, returning=True)
@@ -225,8 +310,108 @@ _CLAIM_INSERT = _insert(claim_t, CLAIM_COLUMNS, returning=True)
 _CLAIM_UPDATE = _update(claim_t, _by_id(claim_t), CLAIM_COLUMNS)
 _CLAIM_LINK_DELETES = tuple(
     Statement(delete(table).where(table.c.claim_id == bindparam("claim")))
-    for table in (subject_t, claim_event_t, evidence_t)
+    for table in (subject_t, claim_event_t, evidence_t, quantity_t)
 )
+_QUANTITY_INSERT = _insert(quantity_t, ("claim_id", "position", "value", "unit"))
+_EXTERNAL_ID_INSERT = _insert(external_id_t, ("scheme", "value", "entity_id"))
+_EXTERNAL_ID_DELETE = Statement(
+    delete(external_id_t).where(
+        external_id_t.c.entity_id == bindparam("entity"),
+        external_id_t.c.scheme == bindparam("scheme"),
+    )
+)
+_NAME_DELETE = Statement(
+    delete(entity_name_t).where(
+        entity_name_t.c.entity_id == bindparam("entity"),
+        entity_name_t.c.tier.in_([bindparam("name"), bindparam("name_word")]),
+    )
+)
+_ALIAS_GIVEN = Statement(
+    select(alias_t.c.id)
+    .where(alias_t.c.entity_id == bindparam("entity"), alias_t.c.name == bindparam("name"))
+    .limit(1)
+)
+_ALIAS_FORGET = Statement(
+    delete(entity_name_t).where(
+        entity_name_t.c.entity_id == bindparam("entity"),
+        entity_name_t.c.label == bindparam("label"),
+        entity_name_t.c.tier.in_([bindparam("alias"), bindparam("word")]),
+    )
+)
+_PROVENANCE_FIND = Statement(
+    select(provenance_t.c.id).where(provenance_t.c.fingerprint == bindparam("fingerprint"))
+)
+_PROVENANCE_INSERT = _insert(
+    provenance_t,
+    ("fingerprint", "extractor", "extractor_version", "model", "model_version", "reviewed"),
+    returning=True,
+)
+_EVENT_TARGET = Statement(
+    select(
+        event_t.c.key,
+        event_t.c.same_as_key,
+        event_t.c.article_id,
+        *(event_t.c[c] for c in EVENT_RESOURCE),
+    ).where(event_t.c.key == bindparam("key"))
+)
+_CLAIM_TARGET = Statement(
+    select(
+        claim_t.c.key,
+        claim_t.c.same_as_key,
+        claim_t.c.article_id,
+        *(claim_t.c[c] for c in CLAIM_RESOURCE),
+    ).where(claim_t.c.key == bindparam("key"))
+)
+_EVENT_COPY = _update(event_t, event_t.c.same_as_key == bindparam("_root"), EVENT_RESOURCE)
+_CLAIM_COPY = _update(claim_t, claim_t.c.same_as_key == bindparam("_root"), CLAIM_RESOURCE)
+
+
+@cache
+def _reported(name: str, dialect: str) -> Statement:
+    """Which of the given ids have reports in other articles (one statement per article)."""
+    table = event_t if name == "event" else claim_t
+    found = select(table.c.same_as_key).where(in_ids(table.c.same_as_key, dialect, String))
+    return Statement(found.distinct())
+
+
+def _copy_links(
+    table: Table, owner: str, resource: Table, columns: Sequence[str]
+) -> tuple[Statement, Statement]:
+    """Statements that give every report of the event or claim ``root`` the link rows of
+    ``table`` its first report has (participants, subjects, related events, quantities)."""
+    reports = select(resource.c.id).where(resource.c.same_as_key == bindparam("root"))
+    first = resource.alias("first")
+    report = resource.alias("report")
+    links = table.alias("links")
+    copy = insert(table).from_select(
+        [owner, *columns],
+        select(report.c.id, *(links.c[c] for c in columns))
+        .select_from(report)
+        .join(first, first.c.key == report.c.same_as_key)
+        .join(links, links.c[owner] == first.c.id)
+        .where(report.c.same_as_key == bindparam("root")),
+    )
+    return Statement(delete(table).where(table.c[owner].in_(reports))), Statement(copy)
+
+
+_LINK_COPIES = {
+    "event": [_copy_links(participant_t, "event_id", event_t, ("entity_id", "role", "position"))],
+    "claim": [
+        _copy_links(subject_t, "claim_id", claim_t, ("entity_id", "position")),
+        _copy_links(claim_event_t, "claim_id", claim_t, ("event_id", "position")),
+        _copy_links(quantity_t, "claim_id", claim_t, ("position", "value", "unit")),
+    ],
+}
+
+
+@cache
+def _name_insert(dialect: str) -> Statement:
+    """Lookup rows, each added unless already stored."""
+    module: Any = sqlite if dialect == "sqlite" else postgresql
+    statement = module.insert(entity_name_t).on_conflict_do_nothing()
+    return Statement(statement, columns=("tier", "folded", "entity_id", "label"))
+
+
 _SUBJECT_INSERT = _insert(subject_t, ("claim_id", "entity_id", "position"))
 _CLAIM_EVENT_INSERT = _insert(claim_event_t, ("claim_id", "event_id", "position"))
 _EVIDENCE_INSERT = _insert(evidence_t, EVIDENCE_COLUMNS)
@@ -272,6 +457,12 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
             )
         ),
         "aliases": of_article(alias_t),
+        "article_aliases": Statement(
+            select(alias_t.c.entity_id, alias_t.c.name).where(
+                alias_t.c.article_id == bindparam("article"),
+                in_ids(alias_t.c.entity_id, dialect, name="entities"),
+            )
+        ),
         "mentions": of_article(mention_t),
         "links": of_article(article_entity_t),
         "unused": Statement(
@@ -294,7 +485,8 @@ def _entity_statements(dialect: str) -> dict[str, Statement]:
 @dataclass(frozen=True, slots=True)
 class EntityPlan:
     key: str
-    fields: tuple[Any, ...]  # the values of ENTITY_FIELDS
+    decl: EntityDecl  # what the file says of it (None: nothing, for a field)
+    provenance: Provenance
     fingerprint: int
     aliases: tuple[tuple[str, str | None], ...]  # (name, language), distinct, in file order
     mentions: tuple[tuple[int, int, str], ...]  # (start, end, exact)
@@ -307,6 +499,8 @@ class EventPlan:
     values: dict[str, Any]  # its columns, but for its key, article, position and location
     location: str | None  # entity id
     participants: tuple[tuple[str, str], ...]  # (entity id, role)
+    provenance: Provenance
+    same_as: str | None = None  # a report of another article's event: that event's id
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,11 +508,14 @@ class ClaimPlan:
     local: str
     fingerprint: int
     values: dict[str, Any]  # its columns, but for its key, article, position and the links
-    claimant: str
+    claimant: str | None  # None: an unnamed source (in ``values``), or a report
     subjects: tuple[str, ...]
     events: tuple[str, ...]  # the fact file's ids of its events
     # (source, source entity id, stance, summary, url, anchor, date)
     evidence: tuple[tuple[Any, ...], ...]
+    quantities: tuple[tuple[float, str], ...]  # (value, unit)
+    provenance: Provenance
+    same_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,95 +531,145 @@ class ArticlePlan:
     source_sha256: str
     values: dict[str, Any]  # the article's columns, but for its timestamps
     entities: tuple[EntityPlan, ...]
-    relations: tuple[tuple[str, str, str, list[dict[str, Any]]], ...]  # subject, predicate…
+    # subject, predicate, object, anchors, provenance
+    relations: tuple[tuple[str, str, str, list[dict[str, Any]], Provenance], ...]
     events: tuple[EventPlan, ...]
     claims: tuple[ClaimPlan, ...]
-    declarations: "Declarations"
+    declarations: Declarations
+
+
+def _event_plan(resolved: ResolvedEvent | ResolvedEventReport) -> EventPlan:
+    if isinstance(resolved, ResolvedEventReport):
+        report = resolved.source
+        return EventPlan(
+            local=report.id,
+            fingerprint=_fingerprint(report, resolved.anchors, resolved.provenance.as_json()),
+            values={"anchors": _anchors(resolved.anchors), "time_anchor": None},
+            location=None,
+            participants=(),
+            provenance=resolved.provenance,
+            same_as=report.same_as,
+        )
+    ev, t = resolved.source, resolved.time
+    return EventPlan(
+        local=ev.id,
+        fingerprint=_fingerprint(
+            ev, t and t.__dict__, resolved.anchors, resolved.provenance.as_json()
+        ),
+        values={
+            "kind": ev.kind.value,
+            "summary": ev.summary,
+            "time_start": t.start if t else None,
+            "time_end": t.end if t else None,
+            "time_precision": t.precision.value if t and t.precision else None,
+            "time_anchor": _opt(t.anchor) if t else None,
+            "time_note": t.note if t else None,
+            "modality": ev.modality.value,
+            "status": ev.status.value,
+            "anchors": _anchors(resolved.anchors),
+        },
+        location=ev.location,
+        participants=tuple((p.entity, p.role) for p in ev.participants),
+        provenance=resolved.provenance,
+    )
+
+
+def _claim_plan(resolved: ResolvedClaim | ResolvedClaimReport) -> ClaimPlan:
+    if isinstance(resolved, ResolvedClaimReport):
+        report = resolved.source
+        return ClaimPlan(
+            local=report.id,
+            fingerprint=_fingerprint(
+                report,
+                resolved.attribution,
+                resolved.hedge,
+                resolved.anchors,
+                resolved.provenance.as_json(),
+            ),
+            values={
+                "attribution": _opt(resolved.attribution),
+                "hedge": _opt(resolved.hedge),
+                "anchors": _anchors(resolved.anchors),
+                "claimant_anchor": None,
+            },
+            claimant=None,
+            subjects=(),
+            events=(),
+            evidence=(),
+            quantities=(),
+            provenance=resolved.provenance,
+            same_as=report.same_as,
+        )
+    c = resolved.source
+    unnamed = None if isinstance(c.claimant, str) else c.claimant.unnamed
+    return ClaimPlan(
+        local=c.id,
+        fingerprint=_fingerprint(
+            c,
+            resolved.attribution,
+            resolved.hedge,
+            resolved.anchors,
+            [(e.anchor, e.source) for e in resolved.evidence],
+            resolved.claimant_anchor,
+            [q.as_json() for q in resolved.quantities],
+            resolved.provenance.as_json(),
+        ),
+        values={
+            "text": c.text,
+            "kind": c.kind.value,
+            "attribution": _opt(resolved.attribution),
+            "status": c.status.value,
+            "rationale": c.rationale,
+            "hedge": _opt(resolved.hedge),
+            "anchors": _anchors(resolved.anchors),
+            "claimant_unnamed": unnamed,
+            "claimant_anchor": _opt(resolved.claimant_anchor),
+            "quantities": [q.as_json() for q in resolved.quantities] or None,
+        },
+        claimant=c.claimant if isinstance(c.claimant, str) else None,
+        subjects=tuple(c.subjects),
+        events=tuple(c.events),
+        evidence=tuple(
+            (
+                ev.source.source,
+                ev.source.source_entity,
+                ev.source.stance.value,
+                ev.source.summary,
+                ev.source.url,
+                _opt(ev.anchor),
+                ev.source.date,
+            )
+            for ev in resolved.evidence
+        ),
+        quantities=tuple((q.value, q.unit) for q in resolved.quantities),
+        provenance=resolved.provenance,
+    )
 
 
 def plan_article(doc: ResolvedArticle) -> ArticlePlan:
     """What loading ``doc`` writes, whatever the database holds."""
+    declarations = Declarations.of(doc)
     entities = tuple(
         EntityPlan(
             key=e.source.id,
-            fields=(
-                e.source.name,
-                e.source.kind.value,
-                e.source.description,
-                dict(e.source.external_ids) or None,
-            ),
-            fingerprint=_fingerprint(e.source, e.mentions),
+            decl=decl,
+            provenance=e.provenance,
+            fingerprint=_fingerprint(e.source, e.mentions, e.provenance.as_json()),
             aliases=tuple({(a.name, a.language): a for a in e.source.aliases}),
             mentions=tuple((a.start, a.end, a.exact) for a in e.mentions),
         )
-        for e in doc.entities
+        for e, decl in zip(doc.entities, declarations.entities, strict=True)
     )
     relations = tuple(
-        (r.source.subject, r.source.predicate.value, r.source.object, _anchors(r.anchors))
+        (
+            r.source.subject,
+            r.source.predicate.value,
+            r.source.object,
+            _anchors(r.anchors),
+            r.provenance,
+        )
         for r in doc.relations
     )
-    events = []
-    for resolved in doc.events:
-        ev, t = resolved.source, resolved.time
-        events.append(
-            EventPlan(
-                local=ev.id,
-                fingerprint=_fingerprint(ev, t and t.__dict__, resolved.anchors),
-                values={
-                    "kind": ev.kind.value,
-                    "summary": ev.summary,
-                    "time_start": t.start if t else None,
-                    "time_end": t.end if t else None,
-                    "time_precision": t.precision.value if t else None,
-                    "time_anchor": _opt(t.anchor) if t else None,
-                    "time_note": t.note if t else None,
-                    "modality": ev.modality.value,
-                    "status": ev.status.value,
-                    "anchors": _anchors(resolved.anchors),
-                },
-                location=ev.location,
-                participants=tuple((p.entity, p.role) for p in ev.participants),
-            )
-        )
-    claims = []
-    for claim_in in doc.claims:
-        c = claim_in.source
-        claims.append(
-            ClaimPlan(
-                local=c.id,
-                fingerprint=_fingerprint(
-                    c,
-                    claim_in.attribution,
-                    claim_in.hedge,
-                    claim_in.anchors,
-                    [(e.anchor, e.source) for e in claim_in.evidence],
-                ),
-                values={
-                    "text": c.text,
-                    "kind": c.kind.value,
-                    "attribution": _opt(claim_in.attribution),
-                    "status": c.status.value,
-                    "rationale": c.rationale,
-                    "hedge": _opt(claim_in.hedge),
-                    "anchors": _anchors(claim_in.anchors),
-                },
-                claimant=c.claimant,
-                subjects=tuple(c.subjects),
-                events=tuple(c.events),
-                evidence=tuple(
-                    (
-                        ev.source.source,
-                        ev.source.source_entity,
-                        ev.source.stance.value,
-                        ev.source.summary,
-                        ev.source.url,
-                        _opt(ev.anchor),
-                        ev.source.date,
-                    )
-                    for ev in claim_in.evidence
-                ),
-            )
-        )
     return ArticlePlan(
         key=doc.article.id,
         source_sha256=doc.source_sha256,
@@ -439,17 +686,29 @@ def plan_article(doc: ResolvedArticle) -> ArticlePlan:
         },
         entities=entities,
         relations=relations,
-        events=tuple(events),
-        claims=tuple(claims),
-        declarations=Declarations.of(doc),
+        events=tuple(_event_plan(e) for e in doc.events),
+        claims=tuple(_claim_plan(c) for c in doc.claims),
+        declarations=declarations,
     )
 
 
 # --- writing it ----------------------------------------------------------------------------
 
 
-def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> LoadResult:
-    """Insert or update one article and its facts. The caller owns the transaction."""
+def load_article(
+    session: Session,
+    plan: ArticlePlan,
+    *,
+    now: dt.datetime,
+    context: LoadContext | None = None,
+) -> LoadResult:
+    """Insert or update one article and its facts. The caller owns the transaction.
+
+    The rules across articles are checked here again, against what is stored now: an
+    article that breaks one raises LoadRefused having written nothing the caller's rollback
+    does not undo.
+    """
+    ctx = context or LoadContext()
     conn = session.connection()
     result = LoadResult()
     key = plan.key
@@ -471,15 +730,13 @@ def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> Lo
         _ARTICLE_UPDATE.execute(conn, {"_id": article_id, **values})
         result.add("articles", "updated")
 
-    entity_ids, undeclared = _load_entities(conn, article_id, plan.entities, now, result)
-    _load_relations(conn, article_id, plan.relations, entity_ids)
-    event_ids = _load_events(conn, article_id, key, plan.events, entity_ids, result)
-    _load_claims(conn, article_id, key, plan.claims, entity_ids, event_ids, now, result)
+    entity_ids, undeclared = _load_entities(conn, article_id, plan, now, ctx, result)
+    _load_relations(conn, article_id, plan.relations, entity_ids, ctx)
+    event_ids = _load_events(conn, article_id, plan, entity_ids, ctx, result)
+    _load_claims(conn, article_id, plan, entity_ids, event_ids, now, ctx, result)
     # Last, so no old row of this article still points at an entity being dropped.
     if undeclared:
-        _remove_entities(conn, article_id, undeclared)
-    if result.changed:
-        bump_revision(conn, now)
+        _remove_entities(conn, article_id, undeclared, ctx)
     return result
 
 
@@ -490,20 +747,81 @@ def bump_revision(conn: Connection, now: dt.datetime) -> None:
         _REVISION_INSERT.execute(conn, {"id": 1, "revision": 1, "changed_at": now})
 
 
+def provenance_id(conn: Connection, provenance: Provenance, ctx: LoadContext) -> int | None:
+    """The stored row of this provenance (added if new); None for a person's file."""
+    if provenance == PERSON:
+        return None
+    found = ctx.provenance_ids.get(provenance)
+    if found is not None:
+        return found
+    fingerprint = _fingerprint(provenance.as_json())
+    row = _PROVENANCE_FIND.first(conn, {"fingerprint": fingerprint})
+    if row is not None:
+        found = int(row[0])
+    else:
+        found = _PROVENANCE_INSERT.inserted(
+            conn, {"fingerprint": fingerprint, **provenance.as_json()}
+        )
+    ctx.provenance_ids[provenance] = found
+    return found
+
+
+def _add_names(
+    conn: Connection, rows: Iterable[tuple[int, str, int, str]], ctx: LoadContext
+) -> None:
+    new = [r for r in rows if r not in ctx.names]
+    if new:
+        _name_insert(conn.dialect.name).insert_values(conn, new)
+        ctx.names.update(new)
+
+
+def _name_rows(entity_id: int, name: str, tier: int) -> list[tuple[int, str, int, str]]:
+    return [(t, folded, entity_id, label) for t, folded, label in name_rows(name, tier)]
+
+
 def _load_entities(
     conn: Connection,
     article_id: int,
-    entities: Sequence[EntityPlan],
+    plan: ArticlePlan,
     now: dt.datetime,
+    ctx: LoadContext,
     result: LoadResult,
 ) -> tuple[dict[str, int], set[int]]:
-    """Upsert the declared entities; return their ids, and the ids no longer declared here."""
+    """Upsert the declared entities; return their ids, and the ids no longer declared here.
+
+    Each entity's fields are checked against the stored ones first (see
+    ``app.ingest.consistency.compare``); any problem refuses the article.
+    """
+    entities = plan.entities
+    path = plan.declarations.path
     statements = _entity_statements(conn.dialect.name)
     keys = [e.key for e in entities]
-    # key -> (id, name, kind, description, external_ids)
+    # key -> (id, name, kind, description, external_ids, provenance_id)
     existing = {
         r[1]: (r[0], *r[2:]) for r in statements["find"].rows(conn, id_list(conn, keys, "keys"))
     }
+    errors: list[FactFileError] = []
+    for e in entities:
+        old = existing.get(e.key)
+        if old is None:
+            if not e.decl.declares and e.key not in ctx.declared:
+                errors.append(unknown_entity(path, e.decl, all_entity_keys(conn)))
+            continue
+        known = Known.stored(e.key, old[1], old[2], old[3], old[4])
+        problems, _ = compare(path, e.decl, known, update=ctx.update_entities)
+        errors += problems
+    # External ids the entities do not already have: another entity may hold them.
+    new_ids = sorted(
+        (scheme, value)
+        for e in entities
+        for scheme, value in e.decl.external_ids
+        if e.key not in existing or (existing[e.key][4] or {}).get(scheme) != value
+    )
+    if new_ids and not errors:
+        errors += _held_ids(conn, plan, new_ids)
+    if errors:
+        raise LoadRefused(errors)
+
     # entity id -> (fingerprint, position)
     links = {r[0]: (r[1], r[2]) for r in _LINKS_FIND.rows(conn, {"article": article_id})}
     ids: dict[str, int] = {}
@@ -513,26 +831,40 @@ def _load_entities(
     alias_rows: list[tuple[Any, ...]] = []
     mention_rows: list[tuple[Any, ...]] = []
     link_rows: list[tuple[Any, ...]] = []
+    id_rows: list[tuple[Any, ...]] = []
+    names: list[tuple[int, str, int, str]] = []
     added: list[int] = []
     for position, e in enumerate(entities):
-        fields, fingerprint = e.fields, e.fingerprint
+        fingerprint = e.fingerprint
         old = existing.get(e.key)
         link = links.get(old[0]) if old is not None else None
         # This article's aliases and mentions of the entity are as they were.
         same_here = link is not None and link[0] == fingerprint
-        named = dict(zip(ENTITY_FIELDS, fields, strict=True))
         if old is None:
+            decl = e.decl if e.decl.declares else ctx.declared[e.key]
+            external = dict(decl.external_ids)
+            named = {
+                "name": decl.name,
+                "kind": decl.kind,
+                "description": decl.description,
+                "external_ids": external or None,
+                "provenance_id": provenance_id(conn, e.provenance, ctx),
+            }
             entity_id = _ENTITY_INSERT.inserted(
                 conn, {"key": e.key, "created_at": now, "updated_at": now, **named}
             )
             added.append(entity_id)
+            id_rows += [(s, v, entity_id) for s, v in external.items()]
+            names += _name_rows(entity_id, str(decl.name), NAME)
             outcome = "added"
         else:
             entity_id = old[0]
-            same = tuple(old[1:]) == fields
-            if not same:
-                _ENTITY_UPDATE.execute(conn, {"_id": entity_id, "updated_at": now, **named})
-            outcome = "unchanged" if same and same_here else "updated"
+            known = Known.stored(e.key, old[1], old[2], old[3], old[4])
+            _, changes = compare(path, e.decl, known, update=ctx.update_entities)
+            if changes:
+                _change_entity(conn, entity_id, old, changes, e.provenance, now, ctx, names)
+                result.changes += changes
+            outcome = "unchanged" if not changes and same_here else "updated"
         ids[e.key] = entity_id
         result.add("entities", outcome)
         where = {"_article": article_id, "_entity": entity_id}
@@ -542,48 +874,141 @@ def _load_entities(
             continue
         # This article's aliases and mentions of the entity are replaced together.
         alias_rows += [(entity_id, article_id, n, lang) for n, lang in e.aliases]
+        for alias, _ in e.aliases:
+            if (entity_id, alias) not in ctx.aliases:
+                ctx.aliases.add((entity_id, alias))
+                names += _name_rows(entity_id, alias, ALIAS)
         mention_rows += [(article_id, a, b, entity_id, exact) for a, b, exact in e.mentions]
         if link is not None:
             stale.append(entity_id)
             _LINK_UPDATE.execute(conn, {**where, "fingerprint": fingerprint, "position": position})
         else:
             link_rows.append((article_id, entity_id, position, fingerprint))
+    dropped: list[tuple[int, str]] = []
     if stale:
         params = {"article": article_id, **id_list(conn, stale, "entities")}
+        dropped = [tuple(r) for r in statements["article_aliases"].rows(conn, params)]
         statements["aliases"].execute(conn, params)
         statements["mentions"].execute(conn, params)
     fts.index_new_rows(conn, "entity", added)
     _ALIAS_INSERT.insert_values(conn, alias_rows)
+    _forget_aliases(conn, dropped, ctx)
     fts.index_new_aliases(conn, article_id, sorted({r[0] for r in alias_rows}))
     _MENTION_INSERT.insert_values(conn, mention_rows)
     _LINK_INSERT.insert_values(conn, link_rows)
+    _EXTERNAL_ID_INSERT.insert_values(conn, id_rows)
+    _add_names(conn, names, ctx)
 
     gone = set(links) - set(ids.values())
     result.add("entities", "removed", len(gone))
     return ids, gone
 
 
-def _remove_entities(conn: Connection, article_id: int, entity_ids: set[int]) -> None:
+@cache
+def _holders(dialect: str) -> Statement:
+    return Statement(
+        select(external_id_t.c.scheme, external_id_t.c.value, entity_t.c.key)
+        .join(entity_t, entity_t.c.id == external_id_t.c.entity_id)
+        .where(in_ids(external_id_t.c.value, dialect, String, name="values"))
+    )
+
+
+def _held_ids(
+    conn: Connection, plan: ArticlePlan, wanted: Sequence[tuple[str, str]]
+) -> list[FactFileError]:
+    """External ids this article gives (``wanted``) that another stored entity already has."""
+    values = sorted({value for _, value in wanted})
+    rows = _holders(conn.dialect.name).rows(conn, id_list(conn, values, "values"))
+    holders = {(scheme, value): key for scheme, value, key in rows}
+    errors = []
+    for e in plan.entities:
+        for scheme, value in e.decl.external_ids:
+            holder = holders.get((scheme, value))
+            if holder is not None and holder != e.key:
+                errors.append(
+                    held_by_another(plan.declarations.path, e.decl, scheme, value, holder)
+                )
+    return errors
+
+
+def _change_entity(
+    conn: Connection,
+    entity_id: int,
+    old: tuple[Any, ...],
+    changes: Sequence[Change],
+    provenance: Provenance,
+    now: dt.datetime,
+    ctx: LoadContext,
+    names: list[tuple[int, str, int, str]],
+) -> None:
+    """Write the changes a file makes to a stored entity (added values, or those the user
+    asked to change)."""
+    values = dict(zip(ENTITY_FIELDS, old[1:], strict=True))
+    external = dict(values["external_ids"] or {})
+    for change in changes:
+        if change.field in ("name", "kind", "description"):
+            values[change.field] = change.new
+            if change.field == "name":
+                tiers = {"name": NAME, "name_word": NAME_WORD}
+                _NAME_DELETE.execute(conn, {"entity": entity_id, **tiers})
+                names += _name_rows(entity_id, change.new, NAME)
+        else:
+            scheme = change.field.removesuffix(" id")
+            external[scheme] = change.new
+            _EXTERNAL_ID_DELETE.execute(conn, {"entity": entity_id, "scheme": scheme})
+            _EXTERNAL_ID_INSERT.execute(
+                conn, {"scheme": scheme, "value": change.new, "entity_id": entity_id}
+            )
+    values["external_ids"] = external or None
+    values["provenance_id"] = provenance_id(conn, provenance, ctx)
+    _ENTITY_UPDATE.execute(conn, {"_id": entity_id, "updated_at": now, **values})
+
+
+def _forget_aliases(conn: Connection, aliases: Sequence[tuple[int, str]], ctx: LoadContext) -> None:
+    """Remove from the lookup the aliases no article gives an entity any more."""
+    for entity_id, name in sorted(set(aliases)):
+        if _ALIAS_GIVEN.first(conn, {"entity": entity_id, "name": name}) is None:
+            _ALIAS_FORGET.execute(
+                conn, {"entity": entity_id, "label": name, "alias": ALIAS, "word": ALIAS_WORD}
+            )
+            ctx.names = {r for r in ctx.names if not (r[2] == entity_id and r[3] == name)}
+            ctx.aliases.discard((entity_id, name))
+
+
+def _remove_entities(
+    conn: Connection, article_id: int, entity_ids: set[int], ctx: LoadContext
+) -> None:
     """Drop this article's declarations of the entities, and the entities no article declares."""
     statements = _entity_statements(conn.dialect.name)
     params = {"article": article_id, **id_list(conn, sorted(entity_ids), "entities")}
+    dropped = [tuple(r) for r in statements["article_aliases"].rows(conn, params)]
     for name in ("aliases", "mentions", "links"):
         statements[name].execute(conn, params)
+    _forget_aliases(conn, dropped, ctx)
     statements["unused"].execute(conn, id_list(conn, sorted(entity_ids), "entities"))
 
 
 def _load_relations(
     conn: Connection,
     article_id: int,
-    relations: Sequence[tuple[str, str, str, list[dict[str, Any]]]],
+    relations: Sequence[tuple[str, str, str, list[dict[str, Any]], Provenance]],
     entity_ids: dict[str, int],
+    ctx: LoadContext,
 ) -> None:
     _RELATION_DELETE.execute(conn, {"a": article_id})
     _RELATION_INSERT.insert_values(
         conn,
         [
-            (article_id, i, entity_ids[subject], predicate, entity_ids[obj], anchors)
-            for i, (subject, predicate, obj, anchors) in enumerate(relations)
+            (
+                article_id,
+                i,
+                entity_ids[subject],
+                predicate,
+                entity_ids[obj],
+                anchors,
+                provenance_id(conn, provenance, ctx),
+            )
+            for i, (subject, predicate, obj, anchors, provenance) in enumerate(relations)
         ],
     )
 
@@ -601,21 +1026,55 @@ def _existing(conn: Connection, table: Table, article_id: int) -> dict[str, _Exi
     return {r[1]: _Existing(*r) for r in rows}
 
 
+def _first_report(
+    conn: Connection, kind: str, plan: ArticlePlan, index: int, same_as: str, article_id: int
+) -> tuple[str, dict[str, Any]]:
+    """The id and the columns of the event or claim a report names (the first report of it,
+    when it names another report). Raises LoadRefused when there is none."""
+    statement = _EVENT_TARGET if kind == "events" else _CLAIM_TARGET
+    resource = EVENT_RESOURCE if kind == "events" else CLAIM_RESOURCE
+    where = f"$.{kind}[{index}].same_as"
+    row = statement.first(conn, {"key": same_as})
+    if row is not None and row[1] is not None:
+        row = statement.first(conn, {"key": row[1]}) or row
+    path = plan.declarations.path
+    noun = kind[:-1]
+    if row is None:
+        table = event_t if kind == "events" else claim_t
+        article = same_as.partition(".")[0]
+        choices = list(
+            conn.execute(
+                select(table.c.key).where(table.c.key.like(f"{article}.%")).limit(1000)
+            ).scalars()
+        )
+        problem = f"no {noun} with id {same_as!r} is stored{suggest_fact(same_as, choices)}"
+        raise LoadRefused([FactFileError(path, where, problem)])
+    if row[2] == article_id:
+        problem = f"{same_as!r} is first reported by this same article"
+        raise LoadRefused([FactFileError(path, where, problem)])
+    return str(row[0]), dict(zip(resource, row[3:], strict=True))
+
+
 def _load_events(
     conn: Connection,
     article_id: int,
-    article_key: str,
-    events: Sequence[EventPlan],
+    plan: ArticlePlan,
     entity_ids: dict[str, int],
+    ctx: LoadContext,
     result: LoadResult,
 ) -> dict[str, int]:
+    article_key = plan.key
+    events = plan.events
     existing = _existing(conn, event_t, article_id)
     ids: dict[str, int] = {}
     participants: list[tuple[Any, ...]] = []
     added: list[int] = []
+    roots: set[str] = set()  # events whose reports get their links again
     for position, ev in enumerate(events):
         key = f"{article_key}.{ev.local}"
         old = existing.get(key)
+        if ev.same_as is not None:
+            root, copied = _first_report(conn, "events", plan, position, ev.same_as, article_id)
         if old is not None and old.fingerprint == ev.fingerprint:
             ids[ev.local] = old.id
             _keep_position(conn, event_t, old, position)
@@ -628,7 +1087,15 @@ def _load_events(
             "position": position,
             "location_id": entity_ids[ev.location] if ev.location else None,
             "fingerprint": ev.fingerprint,
+            "same_as_key": None,
+            "provenance_id": provenance_id(conn, ev.provenance, ctx),
         }
+        if ev.same_as is not None:
+            values |= {**copied, "same_as_key": root}
+            roots.add(root)
+            ctx.reports = True
+        else:
+            roots.add(key)
         if old is None:
             event_id = _EVENT_INSERT.inserted(conn, values)
             added.append(event_id)
@@ -648,7 +1115,46 @@ def _load_events(
     _remove_missing(
         conn, event_t, existing, {f"{article_key}.{e.local}" for e in events}, "events", result
     )
+    _refresh_reports(conn, "event", roots, ctx)
     return ids
+
+
+_ANY_REPORT = Statement(
+    select(event_t.c.id)
+    .where(event_t.c.same_as_key.is_not(None))
+    .union_all(select(claim_t.c.id).where(claim_t.c.same_as_key.is_not(None)))
+    .limit(1)
+)
+
+
+def _refresh_reports(conn: Connection, name: str, roots: Iterable[str], ctx: LoadContext) -> None:
+    """Give every report of these events or claims their columns and links as they now are."""
+    if ctx.reports is None:
+        ctx.reports = _ANY_REPORT.first(conn) is not None
+    if not ctx.reports:
+        return
+    target, copy = (_EVENT_TARGET, _EVENT_COPY) if name == "event" else (_CLAIM_TARGET, _CLAIM_COPY)
+    resource = EVENT_RESOURCE if name == "event" else CLAIM_RESOURCE
+    if not roots:
+        return
+    reported = _reported(name, conn.dialect.name).rows(conn, id_list(conn, sorted(roots)))
+    for root in sorted(r[0] for r in reported):
+        row = target.first(conn, {"key": root})
+        if row is not None:
+            copy.execute(
+                conn, {"_root": root, **_copied(name, dict(zip(resource, row[3:], strict=True)))}
+            )
+        for remove, add in _LINK_COPIES[name]:
+            remove.execute(conn, {"root": root})
+            add.execute(conn, {"root": root})
+
+
+def _copied(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A first report's columns as its reports keep them: anchors point into its own text,
+    so a report keeps the quantities' values and units without them."""
+    if name == "claim" and values.get("quantities"):
+        values["quantities"] = [{**q, "anchor": None} for q in values["quantities"]]
+    return values
 
 
 def _keep_position(conn: Connection, table: Table, old: _Existing, position: int) -> None:
@@ -674,13 +1180,15 @@ def _remove_missing(
 def _load_claims(
     conn: Connection,
     article_id: int,
-    article_key: str,
-    claims: Sequence[ClaimPlan],
+    plan: ArticlePlan,
     entity_ids: dict[str, int],
     event_ids: dict[str, int],
     now: dt.datetime,
+    ctx: LoadContext,
     result: LoadResult,
 ) -> None:
+    article_key = plan.key
+    claims = plan.claims
     existing = _existing(conn, claim_t, article_id)
     keys = [f"{article_key}.{c.local}" for c in claims]
     last = _last_statuses(conn, keys)
@@ -690,10 +1198,14 @@ def _load_claims(
     subjects: list[tuple[Any, ...]] = []
     related: list[tuple[Any, ...]] = []
     evidence: list[tuple[Any, ...]] = []
+    quantities: list[tuple[Any, ...]] = []
     added: list[int] = []
+    roots: set[str] = set()
     for position, c in enumerate(claims):
         key = keys[position]
         old = existing.get(key)
+        if c.same_as is not None:
+            root, copied = _first_report(conn, "claims", plan, position, c.same_as, article_id)
         if old is not None and old.fingerprint == c.fingerprint:
             _keep_position(conn, claim_t, old, position)
             result.add("claims", "unchanged")
@@ -703,11 +1215,19 @@ def _load_claims(
             "key": key,
             "article_id": article_id,
             "position": position,
-            "claimant_id": entity_ids[c.claimant],
+            "claimant_id": entity_ids[c.claimant] if c.claimant is not None else None,
             "subject_ids": [entity_ids[s] for s in c.subjects] or None,
             "event_keys": [f"{article_key}.{e}" for e in c.events] or None,
             "fingerprint": c.fingerprint,
+            "same_as_key": None,
+            "provenance_id": provenance_id(conn, c.provenance, ctx),
         }
+        if c.same_as is not None:
+            values |= {**_copied("claim", copied), "same_as_key": root}
+            roots.add(root)
+            ctx.reports = True
+        else:
+            roots.add(key)
         if old is None:
             claim_id = _CLAIM_INSERT.inserted(conn, values)
             added.append(claim_id)
@@ -720,6 +1240,7 @@ def _load_claims(
             result.add("claims", "updated")
         subjects += [(claim_id, entity_ids[s], i) for i, s in enumerate(c.subjects)]
         related += [(claim_id, event_ids[e], i) for i, e in enumerate(c.events)]
+        quantities += [(claim_id, i, value, unit) for i, (value, unit) in enumerate(c.quantities)]
         evidence += [
             (
                 claim_id,
@@ -736,6 +1257,8 @@ def _load_claims(
                 c.evidence
             )
         ]
+        if c.same_as is not None:
+            continue  # the status and its history are the first report's
         status = c.values["status"]
         seq, recorded = last.get(key, (0, None))
         previous = old.status if old is not None else recorded
@@ -746,7 +1269,9 @@ def _load_claims(
     _SUBJECT_INSERT.insert_values(conn, subjects)
     _CLAIM_EVENT_INSERT.insert_values(conn, related)
     _EVIDENCE_INSERT.insert_values(conn, evidence)
+    _QUANTITY_INSERT.insert_values(conn, quantities)
     _remove_missing(conn, claim_t, existing, set(keys), "claims", result)
+    _refresh_reports(conn, "claim", roots, ctx)
 
 
 def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
@@ -757,84 +1282,6 @@ def _last_statuses(conn: Connection, claim_keys: Sequence[str]) -> dict[str, tup
     statement = _entity_statements(conn.dialect.name)["histories"]
     # In order: each claim's last change comes last.
     return {r[0]: (r[1], r[2]) for r in statement.rows(conn, id_list(conn, claim_keys, "keys"))}
-
-
-@dataclass(frozen=True)
-class Declarations:
-    """What the checks across files need of one fact file: its article and entity kinds."""
-
-    path: Path
-    article: str
-    entities: tuple[tuple[str, str], ...]  # (entity id, kind), in file order
-
-    @classmethod
-    def of(cls, doc: ResolvedArticle) -> "Declarations":
-        entities = tuple((e.source.id, e.source.kind.value) for e in doc.entities)
-        return cls(doc.path, doc.article.id, entities)
-
-
-KEYS_PER_QUERY = 10_000  # well under SQLite's limit on bound parameters
-
-
-def entity_conflicts(session: Session, docs: Sequence[Declarations]) -> list[FactFileError]:
-    """Entity ids that would name two different things: declared with another kind elsewhere.
-
-    An entity id is shared by every article that declares it, so a second article
-    that gives it another kind is almost certainly a different entity under a
-    reused id. Within one article, changing an entity's kind is an ordinary edit.
-    """
-    errors: list[FactFileError] = []
-    declared: dict[str, tuple[str, str]] = {}  # entity id -> (kind, article id) seen in this run
-    declared_kinds: dict[str, set[str]] = {}
-    for doc in docs:
-        for key, kind in doc.entities:
-            declared_kinds.setdefault(key, set()).add(kind)
-    keys = sorted(declared_kinds)
-    in_run = {doc.article for doc in docs}
-    conn = session.connection()
-    stored_kinds: dict[str, str] = {}
-    for chunk in range(0, len(keys), KEYS_PER_QUERY):
-        rows = conn.execute(
-            select(entity_t.c.key, entity_t.c.kind).where(
-                entity_t.c.key.in_(keys[chunk : chunk + KEYS_PER_QUERY])
-            )
-        )
-        stored_kinds.update({r.key: r.kind for r in rows})
-    # The articles that declare an entity are read only where a kind differs: an entity of a
-    # large corpus may be declared by most of its articles.
-    differing = sorted(k for k, kind in stored_kinds.items() if declared_kinds[k] - {kind})
-    stored: dict[str, tuple[str, list[str]]] = {}
-    for chunk in range(0, len(differing), KEYS_PER_QUERY):
-        rows = conn.execute(
-            select(entity_t.c.key, entity_t.c.kind, article_t.c.key.label("article"))
-            .join(article_entity_t, article_entity_t.c.entity_id == entity_t.c.id)
-            .join(article_t, article_t.c.id == article_entity_t.c.article_id)
-            .where(entity_t.c.key.in_(differing[chunk : chunk + KEYS_PER_QUERY]))
-            .order_by(article_t.c.id)
-        )
-        for r in rows:
-            stored.setdefault(r.key, (r.kind, []))[1].append(r.article)
-    for doc in docs:
-        for i, (key, kind) in enumerate(doc.entities):
-            where = f"$.entities[{i}].kind"
-            if key in declared and declared[key][0] != kind:
-                other_kind, other = declared[key]
-                problem = f"entity {key!r} is a {other_kind!r} in article {other!r}, not {kind!r}"
-                errors.append(FactFileError(doc.path, where, problem))
-                continue
-            declared.setdefault(key, (kind, doc.article))
-            if key in stored:
-                stored_kind, articles = stored[key]
-                # Articles of this run are checked against each other above, with the
-                # kinds their new files give.
-                others = [a for a in articles if a not in in_run]
-                if stored_kind != kind and others:
-                    problem = (
-                        f"entity {key!r} is a {stored_kind!r} in article {others[0]!r}, "
-                        f"not {kind!r}; use another id for a different entity"
-                    )
-                    errors.append(FactFileError(doc.path, where, problem))
-    return errors
 
 
 def article_count(session: Session) -> int:
