@@ -325,6 +325,12 @@ class EntitySuggestion(Schema):
     matched: str = Field(description="The name or alias that matched.")
 
 
+class Suggestions(Schema):
+    """Entities matching what was typed, best first."""
+
+    items: list[EntitySuggestion]
+
+
 class Problem(Schema):
     """An RFC 9457 problem detail (`application/problem+json`)."""
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import orjson
 
-from app.cli import run_ingest
+from app.ingest.pipeline import run_ingest
 from bench import generate
 from bench.run import (
     BARE,

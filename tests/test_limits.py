@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from app.cli import run_ingest
 from app.http import MAX_QUERY_PARAMETERS, MAX_TARGET_BYTES
+from app.ingest.pipeline import run_ingest
 from app.main import create_app
 from app.settings import Settings
 from bench.generate import ensure_corpus

@@ -27,6 +27,8 @@ EXAMPLE_REQUESTS = {
     "list_claims": "/claims?status=pending&limit=1",
     "get_claim": f"/claims/{SEED_ARTICLE}.embassy-asked-mfa-to-facilitate-meeting",
     "verification_statuses": "/verification-statuses",
+    "vocabularies": "/vocabularies",
+    "suggest_entities": "/entities/suggest?q=tok&limit=3",
     "fact_file_schema": "/schema/fact-file",
     "healthz": "/healthz",
     "readyz": "/readyz",

@@ -115,7 +115,7 @@ def test_every_route_answers_alike_whoever_solves_it(both: tuple[TestClient, Tes
     direct, solved = both
     modules = (annotations, articles, claims, entities, events, meta, search)
     routes = [route for m in modules for route in m.router.routes if isinstance(route, Route)]
-    assert len(routes) == 23 and all(route.plan is not None for route in routes)
+    assert len(routes) == 25 and all(route.plan is not None for route in routes)
     document = direct.get("/openapi.json").json()
     compared = 0
     statuses: set[int] = set()

@@ -29,6 +29,7 @@ from app.schemas import ClaimDetail, EventDetail, Vocabulary
 from app.settings import Settings
 from tests.conftest import DATA, SEED_ARTICLE, Ingest, minimal_doc, write_doc
 from tests.databases import dump
+from tests.seed import get_json
 
 SECOND = Path(__file__).resolve().parent / "second"
 SECOND_FILE = SECOND / "steppe-wire-2025-06-14-rosatom-consortium.json"
@@ -340,43 +341,50 @@ def test_unnamed_sources_quantities_and_times_known_only_from_a_note(both: TestC
     ]
 
 
-def test_query_filters_on_quantities_reports_and_provenance(
-    both: TestClient, engine: Engine
-) -> None:
+def test_lists_filter_on_quantities_reports_and_provenance(both: TestClient) -> None:
     def claims(**filters: Any) -> list[str]:
-        with engine.connect() as conn:
-            items = queries.list_claims(conn, limit=100, **filters)[0]
-        return [c["id"].rpartition(".")[2] for c in items]
+        body = get_json(both, "/claims", {"limit": 100, **filters})
+        return [c["id"].rpartition(".")[2] for c in body["items"]]
 
-    assert claims(has_quantity=True) == ["plant-capacity", "population"]
+    assert claims(has_quantity="true") == ["plant-capacity", "population"]
     assert claims(quantity_unit="GW") == ["plant-capacity"]
     assert claims(quantity_min=1_000, quantity_unit="people") == ["population"]
     assert claims(quantity_min=1, quantity_max=10) == ["plant-capacity"]
     assert claims(quantity_max=1) == []
-    assert len(claims(has_quantity=False)) == 16
-    assert claims(first_report=False) == ["referendum-result"]
-    assert len(claims(first_report=True)) == 17
-    assert len(claims(reviewed=True)) == 18 and claims(reviewed=False) == []
+    assert len(claims(has_quantity="false")) == 16
+    assert claims(first_report="false") == ["referendum-result"]
+    assert len(claims(first_report="true")) == 17
+    assert len(claims(reviewed="true")) == 18 and claims(reviewed="false") == []
     assert claims(extractor="article-facts draft") == []
-    with engine.connect() as conn:
-        events = queries.list_events(conn, reviewed=False, limit=100)[0]
-        assert [(e["id"], e["provenance"]) for e in events] == [
-            (
-                f"{ARTICLE}.rosatom-selected",
-                {
-                    "extractor": "article-facts draft",
-                    "extractor_version": "0.1",
-                    "model": None,
-                    "model_version": None,
-                    "reviewed": False,
-                },
-            )
-        ]
-        drafted = queries.list_events(conn, extractor="article-facts draft", limit=100)[0]
-        assert [e["id"] for e in drafted] == [f"{ARTICLE}.rosatom-selected"]
-        assert len(queries.list_events(conn, extractor="person", limit=100)[0]) == 15
-        assert len(queries.list_entities(conn, reviewed=True, limit=100)[0]) == 23
-        assert queries.list_entities(conn, reviewed=False, limit=100)[0] == []
+    refused = get_json(both, "/claims", {"quantity_min": 10, "quantity_max": 1}, status=422)
+    assert refused["errors"][0]["msg"] == "must not be less than quantity_min (10)"
+    assert get_json(both, "/claims", {"quantity_min": "nan"}, status=422)
+    events = get_json(both, "/events", {"reviewed": "false", "limit": 100})["items"]
+    assert [(e["id"], e["provenance"]) for e in events] == [
+        (
+            f"{ARTICLE}.rosatom-selected",
+            {
+                "extractor": "article-facts draft",
+                "extractor_version": "0.1",
+                "model": None,
+                "model_version": None,
+                "reviewed": False,
+            },
+        )
+    ]
+    drafted = get_json(both, "/events", {"extractor": "article-facts draft"})["items"]
+    assert [e["id"] for e in drafted] == [f"{ARTICLE}.rosatom-selected"]
+    assert len(get_json(both, "/events", {"extractor": "person", "limit": 100})["items"]) == 15
+    assert len(get_json(both, "/entities", {"reviewed": "true", "limit": 100})["items"]) == 23
+    assert get_json(both, "/entities", {"reviewed": "false"})["items"] == []
+
+
+def test_an_entity_is_found_by_its_external_id(both: TestClient) -> None:
+    found = get_json(both, "/entities", {"external_id": "wikidata:Q232", "fields": "name"})
+    assert found["items"] == [{"id": "kazakhstan", "name": "Kazakhstan"}]
+    assert get_json(both, "/entities", {"external_id": "wikidata:Q1"})["items"] == []
+    refused = get_json(both, "/entities", {"external_id": "Q232"}, status=422)
+    assert refused["errors"][0]["loc"] == ["query", "external_id"]
 
 
 @pytest.mark.parametrize(
@@ -395,11 +403,8 @@ def test_query_filters_on_quantities_reports_and_provenance(
         ("  kassym-JOMART ", "kassym-jomart-tokayev"),
     ],
 )
-def test_entity_lookup_as_you_type(
-    both: TestClient, engine: Engine, typed: str, first: str
-) -> None:
-    with engine.connect() as conn:
-        found = queries.suggest_entities(conn, q=typed, limit=5)
+def test_entity_lookup_as_you_type(both: TestClient, typed: str, first: str) -> None:
+    found = get_json(both, "/entities/suggest", {"q": typed, "limit": 5})["items"]
     assert found and found[0]["id"] == first, found
     assert set(found[0]) == {"id", "name", "kind", "matched"}
 
@@ -422,6 +427,9 @@ def test_entity_lookup_ranks_and_filters(both: TestClient, engine: Engine, db_ur
         ]
         bodies = queries.suggest_entities(conn, q="kaz", kinds=["government_body"], limit=50)
         assert bodies and {e["kind"] for e in bodies} == {"government_body"}
+        assert get_json(both, "/entities/suggest", {"q": "kaz", "kind": "government_body"}) == {
+            "items": bodies[:10]
+        }
         alias = queries.suggest_entities(conn, q="Госкорпорация", limit=5)
         assert alias == [
             {
@@ -433,6 +441,9 @@ def test_entity_lookup_ranks_and_filters(both: TestClient, engine: Engine, db_ur
         ]
         assert queries.suggest_entities(conn, q="…", limit=5) == []
         assert queries.suggest_entities(conn, q="zzzz", limit=5) == []
+    assert get_json(both, "/entities/suggest", {"q": "zzzz"}) == {"items": []}
+    for bad in ({}, {"q": ""}, {"q": "kaz", "limit": 0}, {"q": "kaz", "limit": 101}):
+        assert get_json(both, "/entities/suggest", bad, status=422)
     code, out, _ = invoke("entities", "find", "Лихачёв", "--database-url", db_url)
     assert code == 0
     assert out.split() == ["id", "name", "kind", "matched"] + out.split()[4:]
@@ -441,11 +452,12 @@ def test_entity_lookup_ranks_and_filters(both: TestClient, engine: Engine, db_ur
     assert code == 1 and "No entity matches 'zzzz'" in err
 
 
-def test_every_vocabulary_value_has_a_definition() -> None:
+def test_every_vocabulary_value_has_a_definition(client: TestClient) -> None:
     from app.ingest.document import json_schema
     from app.vocabularies import VOCABULARIES, vocabularies
 
     body = vocabularies()
+    assert get_json(client, "/vocabularies") == body
     assert [Vocabulary.model_validate(v).name for v in body] == [v.name for v in VOCABULARIES]
     for vocabulary in VOCABULARIES:
         assert set(vocabulary.definitions) == set(vocabulary.enum)

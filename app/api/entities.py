@@ -16,6 +16,7 @@ from app.api.params import (
     EntityList,
     MentionList,
     PathId,
+    SuggestQuery,
     values,
 )
 from app.api.responses import INVALID, NOT_FOUND
@@ -23,7 +24,15 @@ from app.api.route import Db, Route
 from app.db import Database
 from app.errors import NotFound
 from app.models import entity_t
-from app.schemas import ClaimListItem, EntityDetail, EntitySummary, EventOut, Mention, Page
+from app.schemas import (
+    ClaimListItem,
+    EntityDetail,
+    EntitySummary,
+    EventOut,
+    Mention,
+    Page,
+    Suggestions,
+)
 
 router = APIRouter(prefix="/entities", tags=["entities"], route_class=Route, responses=INVALID)
 
@@ -41,14 +50,22 @@ def list_entities(request: Request, params: Annotated[EntityList, Query()], db: 
     """List entities in the order first ingested; filter by kind, article, name or alias."""
     page = ListPage(request, params, db)
     extension = params.extension()
-    result = page.run(
-        queries.list_entities,
-        kind=values(params.kind),
-        article=params.article,
-        q=params.q,
-        extension=extension,
-    )
+    result = page.run(queries.list_entities, **params.filters(), extension=extension)
     return page.render(result, extension, params.kept_fields)
+
+
+@router.get("/suggest", response_model=Suggestions, responses=example("suggest_entities"))
+def suggest_entities(params: Annotated[SuggestQuery, Query()], db: Db) -> Response:
+    """Entities whose name, alias or a word of them starts with what was typed: best first.
+
+    For as-you-type lookup (an author looking for the id to reference, a search box): any
+    script, any case, accents and punctuation ignored. An exact name or alias comes first,
+    then names starting with the text (shorter first), then aliases, then later words.
+    """
+    found = queries.suggest_entities(
+        db.connection(), q=params.q, limit=params.limit, kinds=values(params.kind)
+    )
+    return JSONResponse({"items": found})
 
 
 @router.get(

@@ -16,7 +16,7 @@ from app.db import migration_revision
 from app.http import quality_values
 from app.ingest.document import json_schema
 from app.methodology import methodology, methodology_html
-from app.schemas import Health, StatusInfo
+from app.schemas import Health, StatusInfo, Vocabulary
 
 router = APIRouter(route_class=Route, responses=INVALID)
 
@@ -30,6 +30,18 @@ router = APIRouter(route_class=Route, responses=INVALID)
 def verification_statuses(params: Annotated[NoParams, Query()], db: Db) -> Response:
     """The closed status vocabulary: definitions, ClaimReview and FEVER crosswalks, and counts."""
     return JSONResponse(queries.verification_statuses(db.connection()))
+
+
+@router.get(
+    "/vocabularies",
+    response_model=list[Vocabulary],
+    tags=["vocabulary"],
+    responses=example("vocabularies"),
+)
+def vocabularies(params: Annotated[NoParams, Query()]) -> Response:
+    """Every closed vocabulary (entity kinds, relation predicates, event kinds and modality,
+    claim kinds, statuses, evidence stance), each value with its definition."""
+    return JSONResponse(queries.vocabularies())
 
 
 @router.get(

@@ -88,7 +88,14 @@ Day = Annotated[dt.date, BeforeValidator(_iso_date)]
 SearchText = Annotated[
     str, Field(min_length=1, max_length=200), AfterValidator(_no_nul), AfterValidator(fts.check)
 ]
+# `scheme:value`: the scheme as ingest stores it, the value as given.
+ExternalId = Annotated[
+    str,
+    Field(min_length=3, max_length=300, pattern=r"^[a-z0-9][a-z0-9_-]*:\S.*$"),
+    AfterValidator(_no_nul),
+]
 Publisher = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+Name = Publisher  # a free-text value matched exactly: an extractor, a unit
 LanguageTag = Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_no_nul)]
 Cursor = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_issued_cursor)]
 PathId = Annotated[
@@ -232,6 +239,7 @@ class ListOptions(QueryParams):
             or getattr(self, "sort", None)
             or (q is not None and not fts.light(q))
             or any(self.__dict__[name] is not None for name in grammar_fields(type(self)))
+            or super().costly
         )
 
 
@@ -357,7 +365,36 @@ OPERATOR_HELP = {
 # --- filters shared by the routes that list the same resource ----------------------------
 
 
-class ClaimFilters(ClaimPaging, ListOptions):
+class Provenance(QueryParams):
+    """Filters on where facts come from: a review queue is ``reviewed=false``."""
+
+    reviewed: bool | None = Field(
+        None,
+        description="`false`: only facts no person has reviewed yet (machine drafts); `true`: "
+        "only reviewed ones.",
+    )
+    extractor: (
+        Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] | None
+    ) = Field(
+        None,
+        description="Only facts made by this extractor (`person` for hand-written files).",
+    )
+
+    def provenance(self) -> dict[str, Any]:
+        return {"reviewed": self.reviewed, "extractor": self.extractor}
+
+    @property
+    def costly(self) -> bool:
+        return self.reviewed is not None or self.extractor is not None or super().costly
+
+
+FIRST_REPORT_HELP = (
+    "`true`: one item per event or claim, its first report (`same_as` null); `false`: only "
+    "the later reports of facts that other articles reported first."
+)
+
+
+class ClaimFilters(ClaimPaging, ListOptions, Provenance):
     """Filters for claim lists. Repeat `status` or `kind` to match any of several values."""
 
     status: list[VerificationStatus] | None = Field(
@@ -372,8 +409,29 @@ class ClaimFilters(ClaimPaging, ListOptions):
         None, description="Article published on or before (YYYY-MM-DD)."
     )
     q: SearchText | None = Field(None, description=f"Full-text query: {SEARCH_GRAMMAR}.")
+    has_quantity: bool | None = Field(
+        None, description="`true`: only claims that state a quantity; `false`: only the others."
+    )
+    quantity_unit: (
+        Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_no_nul)] | None
+    ) = Field(None, description="Only claims with a quantity in this unit, e.g. `percent`.")
+    quantity_min: float | None = Field(
+        None, allow_inf_nan=False, description="Only claims with a quantity of at least this."
+    )
+    quantity_max: float | None = Field(
+        None, allow_inf_nan=False, description="Only claims with a quantity of at most this."
+    )
+    first_report: bool | None = Field(None, description=FIRST_REPORT_HELP)
     sort: str | None = None
     include: list[str] | None = None
+
+    @field_validator("quantity_max")
+    @classmethod
+    def _range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        least = info.data.get("quantity_min")
+        if value is not None and isinstance(least, float) and least > value:
+            raise ValueError(f"must not be less than quantity_min ({least:g})")
+        return value
 
     @field_validator("published_to")
     @classmethod
@@ -389,10 +447,27 @@ class ClaimFilters(ClaimPaging, ListOptions):
             "published_from": self.published_from,
             "published_to": self.published_to,
             "q": self.q,
+            "has_quantity": self.has_quantity,
+            "quantity_unit": self.quantity_unit,
+            "quantity_min": self.quantity_min,
+            "quantity_max": self.quantity_max,
+            "first_report": self.first_report,
+            **self.provenance(),
         }
 
+    @property
+    def costly(self) -> bool:
+        return (
+            super().costly
+            or self.first_report is not None
+            or self.has_quantity is not None
+            or self.quantity_unit is not None
+            or self.quantity_min is not None
+            or self.quantity_max is not None
+        )
 
-class EventFilters(AnchoredPaging, ListOptions):
+
+class EventFilters(AnchoredPaging, ListOptions, Provenance):
     """Filters for event lists. A date window keeps the events whose time overlaps it."""
 
     status: list[VerificationStatus] | None = Field(
@@ -405,6 +480,7 @@ class EventFilters(AnchoredPaging, ListOptions):
     date_from: Day | None = Field(None, description="From this day on (YYYY-MM-DD).")
     date_to: Day | None = Field(None, description="Up to this day (YYYY-MM-DD).")
     q: SearchText | None = Field(None, description=f"Full-text query: {SEARCH_GRAMMAR}.")
+    first_report: bool | None = Field(None, description=FIRST_REPORT_HELP)
     sort: str | None = None
 
     @field_validator("date_to")
@@ -421,7 +497,13 @@ class EventFilters(AnchoredPaging, ListOptions):
             "date_from": self.date_from,
             "date_to": self.date_to,
             "q": self.q,
+            "first_report": self.first_report,
+            **self.provenance(),
         }
+
+    @property
+    def costly(self) -> bool:
+        return super().costly or self.first_report is not None
 
 
 ROLE_HELP = "Claims the entity makes (claimant), is the subject of, or either (any)."
@@ -465,7 +547,7 @@ class _EntityEventList(EventFilters):
     """The query string of `GET /entities/{id}/events`."""
 
 
-class _EntityList(Paging, ListOptions):
+class _EntityList(Paging, ListOptions, Provenance):
     """The query string of `GET /entities`."""
 
     kind: list[EntityKind] | None = Field(None, description="Entity kind (repeatable).")
@@ -473,6 +555,22 @@ class _EntityList(Paging, ListOptions):
     q: SearchText | None = Field(
         None, description=f"Full-text query on names and aliases: {SEARCH_GRAMMAR}."
     )
+    external_id: ExternalId | None = Field(
+        None,
+        description="The entity with this id in another knowledge base, written "
+        "`scheme:value`, e.g. `wikidata:Q232`.",
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """The keyword arguments of ``queries.list_entities`` these parameters give."""
+        scheme, _, value = (self.external_id or "").partition(":")
+        return {
+            "kind": values(self.kind),
+            "article": self.article,
+            "q": self.q,
+            "external_id": (scheme, value) if self.external_id else None,
+            **self.provenance(),
+        }
 
 
 class _ArticleList(Paging, ListOptions):
@@ -529,6 +627,17 @@ else:
     EntityEventList = listing(_EntityEventList, EVENTS)
     EntityList = listing(_EntityList, ENTITIES)
     ArticleList = listing(_ArticleList, ARTICLES)
+
+
+class SuggestQuery(QueryParams):
+    """The query string of `GET /entities/suggest`."""
+
+    q: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] = Field(
+        description="What has been typed so far: the start of a name, an alias or any of "
+        "their words, in any script; case, accents and punctuation do not matter."
+    )
+    limit: int = Field(10, ge=1, le=100, description="How many entities at most (1–100).")
+    kind: list[EntityKind] | None = Field(None, description="Entity kind (repeatable).")
 
 
 class ArticleEntityList(AnchoredPaging):
