@@ -788,30 +788,41 @@ def fact_reports(conn: Connection, kind: str, roots: Sequence[str]) -> dict[str,
 
     An event or claim reported by one article has one report, itself.
     """
+    out: dict[str, list[Row]] = {r: [] for r in roots}
+    if not roots:
+        return out
+    params = {**id_list(conn, roots, "keys"), **id_list(conn, roots, "firsts")}
+    for root, key, article, published, anchors, *words in _fact_reports(
+        kind, conn.dialect.name
+    ).rows(conn, params):
+        report = {"id": key, "article": article, "published": published, "anchors": anchors}
+        if kind == "claim":
+            report |= {"attribution": words[0], "hedge": words[1]}
+        out.setdefault(root, []).append(report)
+    return out
+
+
+@cache
+def _fact_reports(kind: str, dialect: str) -> Statement:
+    """The reports of events or claims: the rows with these keys, and those reporting them
+    (each side walks its own index)."""
     table = event_t if kind == "event" else claim_t
     columns = [table.c.key, article_t.c.key.label("article"), article_t.c.published]
     columns.append(table.c.anchors)
     if kind == "claim":
         columns += [claim_t.c.attribution, claim_t.c.hedge]
     root = func.coalesce(table.c.same_as_key, table.c.key)
-    rows = conn.execute(
+    return Statement(
         select(root.label("root"), *columns)
         .join(article_t, article_t.c.id == table.c.article_id)
-        .where(or_(table.c.key.in_(roots), table.c.same_as_key.in_(roots)))
+        .where(
+            or_(
+                in_ids(table.c.key, dialect, String, "keys"),
+                in_ids(table.c.same_as_key, dialect, String, "firsts"),
+            )
+        )
         .order_by(article_t.c.published.is_(None), article_t.c.published, table.c.id)
     )
-    out: dict[str, list[Row]] = {r: [] for r in roots}
-    for row in rows:
-        report = {
-            "id": row.key,
-            "article": row.article,
-            "published": row.published,
-            "anchors": row.anchors,
-        }
-        if kind == "claim":
-            report |= {"attribution": row.attribution, "hedge": row.hedge}
-        out.setdefault(row.root, []).append(report)
-    return out
 
 
 # --- claims ------------------------------------------------------------------
