@@ -30,19 +30,19 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from app import fts
+from app import changes, fts, reviews
 from app.ingest.document import (
     Anchor,
     FactFileError,
     ResolvedArticle,
 )
 from app.models import (
+    INGEST_ACTOR,
     alias_t,
     article_entity_t,
     article_t,
     claim_event_t,
     claim_t,
-    data_revision_t,
     entity_t,
     event_t,
     evidence_t,
@@ -63,6 +63,8 @@ class LoadResult:
     """What one load did, counted per kind of fact and outcome."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # The claims whose status this load changed (not merged: recorded per article).
+    status_changes: list[changes.StatusChange] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -183,12 +185,6 @@ _ARTICLE_FIND = Statement(
 )
 _ARTICLE_INSERT = _insert(article_t, (*ARTICLE_COLUMNS, "created_at"), returning=True)
 _ARTICLE_UPDATE = _update(article_t, _by_id(article_t), ARTICLE_COLUMNS)
-_REVISION_BUMP = Statement(
-    update(data_revision_t)
-    .where(data_revision_t.c.id == 1)
-    .values(revision=data_revision_t.c.revision + 1, changed_at=bindparam("now"))
-)
-_REVISION_INSERT = _insert(data_revision_t, ("id", "revision", "changed_at"))
 
 _LINKS_FIND = Statement(
     select(
@@ -230,7 +226,9 @@ _CLAIM_LINK_DELETES = tuple(
 _SUBJECT_INSERT = _insert(subject_t, ("claim_id", "entity_id", "position"))
 _CLAIM_EVENT_INSERT = _insert(claim_event_t, ("claim_id", "event_id", "position"))
 _EVIDENCE_INSERT = _insert(evidence_t, EVIDENCE_COLUMNS)
-_HISTORY_INSERT = _insert(history_t, ("claim_key", "seq", "status", "rationale", "recorded_at"))
+_HISTORY_INSERT = _insert(
+    history_t, ("claim_key", "seq", "status", "rationale", "recorded_at", "actor")
+)
 
 
 @cache
@@ -448,8 +446,15 @@ def plan_article(doc: ResolvedArticle) -> ArticlePlan:
 # --- writing it ----------------------------------------------------------------------------
 
 
-def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> LoadResult:
-    """Insert or update one article and its facts. The caller owns the transaction."""
+def load_article(
+    session: Session, plan: ArticlePlan, *, now: dt.datetime, override_reviews: bool = False
+) -> LoadResult:
+    """Insert or update one article and its facts. The caller owns the transaction.
+
+    Claims a reviewer has decided keep the reviewer's status unless the file changes it, and
+    a file that changes it is refused (``reviews.ReviewConflict``, raised before anything is
+    written) unless ``override_reviews``: see ``app.reviews``.
+    """
     conn = session.connection()
     result = LoadResult()
     key = plan.key
@@ -460,6 +465,7 @@ def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> Lo
         result.add("events", "unchanged", len(plan.events))
         result.add("claims", "unchanged", len(plan.claims))
         return result
+    plan = reviews.reconcile(conn, plan, override=override_reviews)
 
     values = {**plan.values, "updated_at": now}
     if row is None:
@@ -479,15 +485,14 @@ def load_article(session: Session, plan: ArticlePlan, *, now: dt.datetime) -> Lo
     if undeclared:
         _remove_entities(conn, article_id, undeclared)
     if result.changed:
-        bump_revision(conn, now)
+        # The data revision moves, and what changed is recorded under it (/changes).
+        changes.record_load(conn, key, result, now)
     return result
 
 
 def bump_revision(conn: Connection, now: dt.datetime) -> None:
     """Count one more change of the data, in the caller's transaction (for HTTP validators)."""
-    if _REVISION_BUMP.execute(conn, {"now": now}) == 0:
-        # The row is created by the migration; recreate it if it was removed.
-        _REVISION_INSERT.execute(conn, {"id": 1, "revision": 1, "changed_at": now})
+    changes.publish(conn, now)
 
 
 def _load_entities(
@@ -740,7 +745,10 @@ def _load_claims(
         seq, recorded = last.get(key, (0, None))
         previous = old.status if old is not None else recorded
         if previous != status:
-            history.append((key, seq + 1, status, c.values["rationale"], now))
+            rationale = c.values["rationale"]
+            history.append((key, seq + 1, status, rationale, now, INGEST_ACTOR))
+            if previous is not None:
+                result.status_changes.append(changes.StatusChange(key, previous, status, rationale))
     fts.index_new_rows(conn, "claim", added)
     _HISTORY_INSERT.insert_values(conn, history)
     _SUBJECT_INSERT.insert_values(conn, subjects)
