@@ -19,11 +19,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
-from app import fts
+from app import fts, tokens
 from app.db import create_db_engine, upgrade
 from app.ingest.document import (
     FactFileError,
@@ -42,6 +43,7 @@ from app.ingest.load import (
     plan_article,
 )
 from app.logs import log_config
+from app.reviews import ReviewConflict
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -215,6 +217,7 @@ def ingest_documents(
     kept: Mapping[Path, ArticlePlan],
     progress: Progress | None = None,
     pool: ProcessPoolExecutor | None = None,
+    override_reviews: bool = False,
 ) -> LoadResult:
     """Load each article, all of it or none of it, and return the combined counts.
 
@@ -248,7 +251,9 @@ def ingest_documents(
         if transaction is None:
             transaction = session.begin()
             started = time.monotonic()
-        batch.append((plan, load_article(session, plan, now=dt.datetime.now(dt.UTC))))
+        now = dt.datetime.now(dt.UTC)
+        result = load_article(session, plan, now=now, override_reviews=override_reviews)
+        batch.append((plan, result))
 
     def loaded(before: str, after: str) -> str:
         return f"{before}{committed} earlier article(s) of this run were loaded{after}"
@@ -268,6 +273,11 @@ def ingest_documents(
             load(plan)
             if len(batch) >= BATCH_ARTICLES or time.monotonic() - started >= BATCH_SECONDS:
                 commit()
+        except ReviewConflict as exc:
+            # Refused before this article wrote anything: the articles before it are kept.
+            commit()
+            done = loaded(" (", ")") if committed else ""
+            raise IngestError(_messages(exc) + done) from None
         except SQLAlchemyError as exc:
             # Input was checked before this point, so this is the database failing
             # (disk full, locked too long, gone away): keep the articles before this one.
@@ -329,7 +339,9 @@ def summary(result: LoadResult) -> str:
     return line if result.changed else f"Nothing changed: {line}"
 
 
-def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadResult:
+def run_ingest(
+    url: str, paths: Sequence[Path], *, show_progress: bool, override_reviews: bool = False
+) -> LoadResult:
     """Validate every file, migrate the database, then load each article whole or not at all."""
     files = fact_files(paths)
     progress = (
@@ -365,7 +377,7 @@ def run_ingest(url: str, paths: Sequence[Path], *, show_progress: bool) -> LoadR
                     session.rollback()
                     if conflicts:
                         raise IngestError("\n".join(f"Error: {e}" for e in conflicts))
-                    return ingest_documents(session, files, kept, progress, pool)
+                    return ingest_documents(session, files, kept, progress, pool, override_reviews)
         finally:
             if progress:
                 progress.stop()
@@ -386,11 +398,20 @@ def ingest(
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar for more than one file.")
     ] = True,
+    override_reviews: Annotated[
+        bool,
+        typer.Option(
+            "--override-reviews",
+            help="Let the files' statuses replace statuses reviewers set since (else refused).",
+        ),
+    ] = False,
 ) -> None:
     """Load fact files: all are checked first, then each article is loaded whole or not at all."""
     settings = _settings(database_url=database_url)
     try:
-        result = run_ingest(settings.database_url, paths, show_progress=progress)
+        result = run_ingest(
+            settings.database_url, paths, show_progress=progress, override_reviews=override_reviews
+        )
     except IngestError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
@@ -412,6 +433,85 @@ def migrate(
 def schema() -> None:
     """Print the JSON Schema of the fact file format."""
     sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+# --- tokens of the write API ----------------------------------------------------------------
+
+tokens_cli = typer.Typer(
+    help="Bearer tokens of the write API: create, list, revoke.", no_args_is_help=True
+)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+@contextlib.contextmanager
+def _token_store(database_url: str | None) -> Iterator[Connection]:
+    """A writer transaction on the migrated database, for a token command."""
+    settings = _settings(database_url=database_url)
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url, writer=True)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except tokens.TokenError as exc:
+        err.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who writes with it: the actor its writes record.")],
+    scope: Annotated[
+        tokens.Scope,
+        typer.Option(help="write: fact files, deletions; review: claim statuses; admin: both."),
+    ],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create a token and print it, once: only its hash is stored."""
+    with _token_store(database_url) as conn:
+        token = tokens.create(conn, name, scope, now=dt.datetime.now(dt.UTC))
+    out.print(
+        f"Created token {name!r} with scope {scope.value}. Keep it now, it is not shown again:"
+    )
+    out.print(token, markup=False)
+
+
+@tokens_cli.command("list")
+def tokens_list(
+    revoked: Annotated[bool, typer.Option("--all", help="Also list revoked tokens.")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """List tokens: name, scope, when created and last used (never the tokens themselves)."""
+    with _token_store(database_url) as conn:
+        found = tokens.listed(conn, revoked=revoked)
+    if not found:
+        out.print("No tokens.")
+        return
+
+    def when(value: dt.datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "never"
+
+    rows = [("NAME", "SCOPE", "CREATED", "LAST USED", *(("REVOKED",) if revoked else ()))]
+    for t in found:
+        revoked_at = (when(t.revoked_at) if t.revoked_at else "-",) if revoked else ()
+        rows.append((t.name, t.scope, when(t.created_at), when(t.last_used_at), *revoked_at))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.print(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), markup=False
+        )
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    with _token_store(database_url) as conn:
+        tokens.revoke(conn, name, now=dt.datetime.now(dt.UTC))
+    out.print(f"Revoked token {name!r}.", markup=False)
 
 
 def prepare_database(settings: Settings) -> None:
