@@ -139,6 +139,14 @@ def current_revision(conn: Connection) -> int:
     return int(row[0]) if row is not None else 0
 
 
+def revision_time(conn: Connection) -> dt.datetime:
+    """When the data last changed (the start of 1970 before any write)."""
+    row = conn.execute(
+        select(data_revision_t.c.changed_at).where(data_revision_t.c.id == 1)
+    ).first()
+    return row[0] if row is not None else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def claim_changed_at(conn: Connection, claim: str) -> int:
     """The last revision that changed a claim: its status, or its article's fact file.
 

@@ -155,6 +155,11 @@ def set_status(
         raise NotFound(f"no claim with id {claim!r}")
     before = str(row[0])
     if if_match is not None:
+        if not if_match:
+            raise PreconditionFailed(
+                "If-Match names no ETag of this API (a weak tag never matches); send the ETag "
+                f"of GET /claims/{claim}"
+            )
         changed = changes.claim_changed_at(conn, claim)
         current = changes.current_revision(conn)
         if not any(changed <= seen <= current for seen in if_match):
