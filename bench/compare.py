@@ -3,9 +3,10 @@ and a checkout of ``REV`` from the same database, one after the other on the sam
 core, and drives each benchmark route at both in turn, so that a change's cost in speed is
 measured as a ratio in one run rather than against figures of another day.
 
-Both are served by this virtualenv (the baseline's code first on its path), from the same
-SQLite database of the benchmark's corpus, with the same settings; the database must be at
-the schema both commits expect. Each repetition measures every route at both servers (a
+Both are served by this virtualenv (the baseline's code first on its path), from copies of
+the same SQLite database of the benchmark's corpus (each migrated by its own commit's
+`serve`, so commits whose migrations differ compare too), with the same settings. Each
+repetition measures every route at both servers (a
 warm-up, then the measured run), alternating which goes first. The figures are the medians
 over the repetitions of each server's requests per second and CPU time per request, and
 their ratios (this checkout ÷ the baseline). See ``bench/README.md``.
@@ -14,6 +15,7 @@ their ratios (this checkout ÷ the baseline). See ``bench/README.md``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -177,13 +179,17 @@ def measure(args: argparse.Namespace) -> Json:
         for (name, code), port in zip(
             (("baseline", baseline_dir), ("current", REPO_DIR)), ports, strict=True
         ):
+            # Each commit serves its own copy of the database, which its `serve` migrates to
+            # the schema it expects: two commits with different migrations compare too.
+            served = db.with_name(f"{db.stem}-{name}.db")
+            shutil.copyfile(db, served)
             server = servers.start(
                 f"compare-{name}",
                 "app",
                 port,
                 args.workers,
                 pinned=args.workers == 1,
-                db=db,
+                db=served,
                 checkout=code,
             )
             servers.wait_ready(server)
