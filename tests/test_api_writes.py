@@ -39,7 +39,7 @@ def tokens(client: TestClient, db_url: str) -> dict[str, str]:
     }
 
 
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
+def _problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
