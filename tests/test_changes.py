@@ -182,7 +182,7 @@ def test_the_atom_feed_meets_rfc_4287_and_a_feed_reader_shows_it(written: TestCl
         "alternate": f"http://testserver/articles/{SEED_ARTICLE}/annotated",
         "related": f"http://testserver/claims/{OTHER}",
     }
-    assert written.get(links["alternate"]).status_code == 200
+    assert written.get(f"/articles/{SEED_ARTICLE}/annotated").status_code == 200
     # the same ids every time it is read
     assert written.get("/changes.atom").content == response.content
 
