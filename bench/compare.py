@@ -25,8 +25,12 @@ from typing import Any
 
 import httpx
 import orjson
+from alembic import command
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from app.cli import run_ingest
+from app.db import alembic_config
 from bench import generate
 from bench.run import (
     BARE,
@@ -110,6 +114,19 @@ def checkout(work: Path, revision: str) -> tuple[Path, str]:
     return path, sha
 
 
+def at_schema_of(code: Path, db: Path) -> None:
+    """Take a copy of the database back to the newest migration ``code`` knows, when the
+    database (loaded by this checkout) is ahead of it; a commit that is ahead migrates its
+    copy itself when it starts."""
+    head = ScriptDirectory(str(code / "migrations")).get_current_head()
+    if head is None:
+        return
+    try:
+        command.downgrade(alembic_config(f"sqlite:///{db}"), head)
+    except CommandError:
+        pass  # not behind this checkout's head: the commit's own `serve` migrates it
+
+
 def database(args: argparse.Namespace) -> tuple[Path, Json]:
     """The database to serve and its corpus's manifest."""
     corpus = args.work / f"{args.articles}-{args.seed}"
@@ -183,6 +200,7 @@ def measure(args: argparse.Namespace) -> Json:
             # the schema it expects: two commits with different migrations compare too.
             served = db.with_name(f"{db.stem}-{name}.db")
             shutil.copyfile(db, served)
+            at_schema_of(code, served)
             server = servers.start(
                 f"compare-{name}",
                 "app",
