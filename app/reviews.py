@@ -23,14 +23,17 @@ The rule when the article's fact file is loaded again (``reconcile``, called by
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, String, delete, func, insert, select, update
 
 from app import changes
 from app.errors import APIError, NotFound
 from app.ingest.document import FactFileError, FactFileErrors
 from app.models import claim_t, history_t, review_t
+from app.queries import id_list, in_ids
+from app.statements import Statement
 
 if TYPE_CHECKING:
     from app.ingest.load import ArticlePlan
@@ -62,7 +65,14 @@ def reviews_of(conn: Connection, claim_keys: Sequence[str]) -> dict[str, Review]
     """The reviews in effect on these claims, by claim id."""
     if not claim_keys:
         return {}
-    rows = conn.execute(
+    rows = _reviews(conn.dialect.name).rows(conn, id_list(conn, claim_keys))
+    return {r[0]: Review(*r) for r in rows}
+
+
+@cache
+def _reviews(dialect: str) -> Statement:
+    # Compiled once: ingest asks for every article it changes.
+    return Statement(
         select(
             review_t.c.claim_key,
             review_t.c.file_status,
@@ -75,9 +85,8 @@ def reviews_of(conn: Connection, claim_keys: Sequence[str]) -> dict[str, Review]
             history_t,
             (history_t.c.claim_key == review_t.c.claim_key) & (history_t.c.seq == review_t.c.seq),
         )
-        .where(review_t.c.claim_key.in_(claim_keys))
-    ).all()
-    return {r[0]: Review(*r) for r in rows}
+        .where(in_ids(review_t.c.claim_key, dialect, String))
+    )
 
 
 def _when(value: dt.datetime) -> str:
