@@ -3,8 +3,11 @@
 Only the wiring of options and the printing live here: ingest runs in ``app.ingest.pipeline``.
 """
 
+import contextlib
+import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +18,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app import tokens
 from app.db import create_db_engine, upgrade
 from app.ingest.document import Limits, json_schema
 from app.ingest.load import article_count
@@ -119,6 +124,13 @@ def ingest(
             "shared entities (each change is listed).",
         ),
     ] = False,
+    override_reviews: Annotated[
+        bool,
+        typer.Option(
+            "--override-reviews",
+            help="Let the files' statuses replace statuses reviewers set since (else refused).",
+        ),
+    ] = False,
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar for more than one file.")
     ] = True,
@@ -135,6 +147,7 @@ def ingest(
             console=err,
             check_only=check,
             update_entities=update_entities,
+            override_reviews=override_reviews,
             limits=_limits(settings),
         )
     except IngestError as exc:
@@ -208,6 +221,85 @@ def migrate(
 def schema() -> None:
     """Print the JSON Schema of the fact file format."""
     sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+# --- tokens of the write API ----------------------------------------------------------------
+
+tokens_cli = typer.Typer(
+    help="Bearer tokens of the write API: create, list, revoke.", no_args_is_help=True
+)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+@contextlib.contextmanager
+def _token_store(database_url: str | None) -> Iterator[Connection]:
+    """A writer transaction on the migrated database, for a token command."""
+    settings = _settings(database_url=database_url)
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url, writer=True)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except tokens.TokenError as exc:
+        err.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who writes with it: the actor its writes record.")],
+    scope: Annotated[
+        tokens.Scope,
+        typer.Option(help="write: fact files, deletions; review: claim statuses; admin: both."),
+    ],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create a token and print it, once: only its hash is stored."""
+    with _token_store(database_url) as conn:
+        token = tokens.create(conn, name, scope, now=dt.datetime.now(dt.UTC))
+    out.print(
+        f"Created token {name!r} with scope {scope.value}. Keep it now, it is not shown again:"
+    )
+    out.print(token, markup=False)
+
+
+@tokens_cli.command("list")
+def tokens_list(
+    revoked: Annotated[bool, typer.Option("--all", help="Also list revoked tokens.")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """List tokens: name, scope, when created and last used (never the tokens themselves)."""
+    with _token_store(database_url) as conn:
+        found = tokens.listed(conn, revoked=revoked)
+    if not found:
+        out.print("No tokens.")
+        return
+
+    def when(value: dt.datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "never"
+
+    rows = [("NAME", "SCOPE", "CREATED", "LAST USED", *(("REVOKED",) if revoked else ()))]
+    for t in found:
+        revoked_at = (when(t.revoked_at) if t.revoked_at else "-",) if revoked else ()
+        rows.append((t.name, t.scope, when(t.created_at), when(t.last_used_at), *revoked_at))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.print(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), markup=False
+        )
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    with _token_store(database_url) as conn:
+        tokens.revoke(conn, name, now=dt.datetime.now(dt.UTC))
+    out.print(f"Revoked token {name!r}.", markup=False)
 
 
 def prepare_database(settings: Settings) -> None:
@@ -294,8 +386,6 @@ def healthcheck(
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

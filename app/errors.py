@@ -1,6 +1,7 @@
 """The API's few errors, and the one way they are rendered: RFC 9457 problem details."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -85,8 +86,8 @@ def _input(value: Any) -> Any:
         return value[:INPUT_CHARS] + "…"
     if isinstance(value, list | tuple):
         return [_input(v) for v in value[:10]]
-    if isinstance(value, dict):
-        return None  # a whole model's input: the other entries name the parameters
+    if isinstance(value, dict | bytes):
+        return None  # a whole model's (or body's) input: the other entries say what is wrong
     return value
 
 
@@ -114,6 +115,26 @@ def validation_problems(request: Request, exc: RequestValidationError) -> list[d
     return problems
 
 
+_TEMPLATE_PART = re.compile(r"{[^}]+}")
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the API documents at the request's path, HEAD wherever GET; empty for a
+    path outside the document."""
+    path = request.url.path
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "[^/]+".join(re.escape(p) for p in _TEMPLATE_PART.split(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Render every error the app raises as problem+json."""
 
@@ -138,6 +159,10 @@ def install(app: FastAPI) -> None:
         response = problem(request, exc.status_code, detail)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405 and (allowed := _allowed(request)):
+            # Starlette names the methods of the first route matching the path; a path may
+            # have several (GET and DELETE of an article).
+            response.headers["allow"] = ", ".join(allowed)
         return response
 
     async def database_error(request: Request, exc: Exception) -> Response:

@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import gzip
 import hashlib
+from collections.abc import Callable
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import FastAPI, Request
@@ -41,6 +42,9 @@ VARY = (b"Accept", b"Accept-Encoding")
 VARY_CORS = (*VARY, b"Origin")  # with CORS on, whether a request has an Origin matters too
 EXPOSED_HEADERS = ("ETag", "Link", "Last-Modified", "Content-Disposition")
 CORS_METHODS = ("GET", "HEAD", "OPTIONS")
+# For the origins APP_CORS_WRITE_ORIGINS names: writes too, and what their answers carry.
+CORS_WRITE_METHODS = (*CORS_METHODS, "POST", "DELETE")
+EXPOSED_WRITE_HEADERS = (*EXPOSED_HEADERS, "Location", "Content-Location", "WWW-Authenticate")
 # Headers a 304 keeps from the 200 it stands for (RFC 9110, section 15.4.5).
 KEPT_ON_304 = frozenset({b"cache-control", b"content-location", b"date", b"expires", b"vary"})
 CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since"})
@@ -276,6 +280,48 @@ class CORS(CORSMiddleware):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class CORSByOrigin:
+    """CORS for reads from ``read_origins``, and for reads and writes from ``write_origins``.
+
+    A request from an origin allowed to write is answered by a CORS layer that allows POST and
+    DELETE (a write still needs its token); any other request by the read layer, which
+    allows only GET and HEAD, so a browser's preflight for a write from elsewhere fails.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, read_origins: tuple[str, ...], write_origins: tuple[str, ...]
+    ) -> None:
+        self.read: ASGIApp = (
+            CORS(
+                app,
+                allow_origins=read_origins,
+                allow_methods=CORS_METHODS,
+                allow_headers=("*",),
+                expose_headers=EXPOSED_HEADERS,
+            )
+            if read_origins
+            else app
+        )
+        self.write = CORS(
+            app,
+            allow_origins=write_origins,
+            allow_methods=CORS_WRITE_METHODS,
+            allow_headers=("*",),
+            expose_headers=EXPOSED_WRITE_HEADERS,
+        )
+        self.write_origins = frozenset(o.encode("latin-1") for o in write_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    if value in self.write_origins:
+                        await self.write(scope, receive, send)
+                        return
+                    break
+        await self.read(scope, receive, send)
 
 
 class HTTPCache:
@@ -549,19 +595,30 @@ def _nosniff(send: Send) -> Send:
     return send_nosniff
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(
+    app: FastAPI, settings: Settings, read_guard: Callable[[ASGIApp], ASGIApp] | None = None
+) -> None:
     """Add validators and HEAD, gzip, and CORS when origins are configured, to ``app``.
 
     The routes' validators also need ``read_revision`` to run as their database opens.
+    ``read_guard``, a middleware that asks reads for a token, goes inside CORS.
     """
     app.add_exception_handler(NotModified, _not_modified)
     # Added innermost first: RequestGuard → CORS → HTTPCache → GZip → routes.
     app.add_middleware(GZip, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     # Representations depend on the release and on the configured ClaimReview author.
     salt = f"{app.version}\n{settings.claimreview_author}"
-    vary = VARY_CORS if settings.cors_origins else VARY
+    vary = VARY_CORS if settings.cors_origins or settings.cors_write_origins else VARY
     app.add_middleware(HTTPCache, max_age=settings.cache_max_age, salt=salt, vary=vary)
-    if settings.cors_origins:
+    if read_guard is not None:
+        app.add_middleware(read_guard)
+    if settings.cors_write_origins:
+        app.add_middleware(
+            CORSByOrigin,
+            read_origins=settings.cors_origins,
+            write_origins=settings.cors_write_origins,
+        )
+    elif settings.cors_origins:
         # No credentials: the API is public and reads need no cookie.
         app.add_middleware(
             CORS,

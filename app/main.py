@@ -8,13 +8,25 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from app import errors, http
-from app.api import annotations, articles, claims, entities, events, meta, search
+from app.api import (
+    annotations,
+    articles,
+    auth,
+    changes,
+    claims,
+    entities,
+    events,
+    meta,
+    search,
+    writes,
+)
 from app.api.responses import problem
 from app.db import create_db_engine, gate_for, on_loop
 from app.formats import document_formats
@@ -66,6 +78,16 @@ def create_app(settings: Settings | None = None, *, direct_routes: bool = True) 
             settings.db_pool_timeout,
         )
         app.state.db_on_loop = on_loop(app.state.engine, settings.db_on_loop)
+        # Writes: their own engine, whose transactions hold the database's write lock.
+        app.state.writer = create_db_engine(
+            settings.database_url,
+            writer=True,
+            pool_size=writes.WRITE_THREADS,
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout,
+            pool_recycle=settings.db_pool_recycle,
+        )
+        app.state.write_limiter = anyio.CapacityLimiter(writes.WRITE_THREADS)
         loop = type(asyncio.get_running_loop())
         logger.info("Event loop: %s.%s", loop.__module__, loop.__qualname__)
         # What start-up built (routes, models, compiled statements) lives as long as the
@@ -80,6 +102,7 @@ def create_app(settings: Settings | None = None, *, direct_routes: bool = True) 
             if FREEZE_AT_STARTUP:
                 gc.unfreeze()
             app.state.engine.dispose()
+            app.state.writer.dispose()
 
     app = FastAPI(
         title="article-facts",
@@ -99,16 +122,25 @@ def create_app(settings: Settings | None = None, *, direct_routes: bool = True) 
             {"name": "vocabulary", "description": "Closed vocabularies and the fact file format."},
             {"name": "operations", "description": "Health checks."},
             {"name": "search", "description": "Full-text search across every kind of fact."},
+            {
+                "name": "changes",
+                "description": "What changed after a data revision, also as an Atom feed.",
+            },
+            {
+                "name": "writes",
+                "description": "Uploads, deletions, status changes and drafts, each with a "
+                "bearer token (use Authorize).",
+            },
         ],
     )
     app.state.settings = settings
     app.state.direct_routes = direct_routes
     errors.install(app)
-    http.install(app, settings)
+    http.install(app, settings, auth.ReadToken if settings.read_requires_token else None)
     if settings.access_log:
         app.add_middleware(AccessLog)
     # Their paths do not overlap, so the order only says which are tried first: the busiest.
-    for module in (claims, entities, events, articles, annotations, search, meta):
+    for module in (claims, entities, events, articles, annotations, search, meta, changes, writes):
         app.include_router(module.router)
     _offline_docs(app)
     _document_formats(app)
@@ -148,6 +180,8 @@ def _document_formats(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = generate()
             document_formats(document)
+            writes.document(document)
+            auth.document(document, app.state.settings)
             for operations in document.get("paths", {}).values():
                 for operation in operations.values():
                     operation.get("parameters", []).sort(key=_parameter_order)

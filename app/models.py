@@ -498,6 +498,10 @@ class Evidence(SQLModel, table=True):
     date: dt.date | None = None
 
 
+# The actor of the status changes a fact file makes.
+INGEST_ACTOR = "ingest"
+
+
 class ClaimStatusChange(SQLModel, table=True):
     """Append-only history of a claim's verification status.
 
@@ -514,6 +518,11 @@ class ClaimStatusChange(SQLModel, table=True):
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime
+    # Who recorded the change: `ingest` for a fact file, else the name of the reviewer's
+    # token. Changes recorded before actors were kept were all ingest's.
+    actor: str = Field(sa_column=Column(String(200), nullable=False, server_default=INGEST_ACTOR))
+    # Evidence a reviewer gave with the change (JSON objects: source, stance, url…).
+    evidence: list[dict[str, Any]] | None = _json()
 
 
 class Provenance(SQLModel, table=True):
@@ -585,6 +594,67 @@ class DataRevision(SQLModel, table=True):
     changed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class ApiToken(SQLModel, table=True):
+    """A bearer token of the write API: its name (the actor it records), scope and hash.
+
+    A token is ``af_<key>_<secret>``: ``key`` finds its row, and only the SHA-256 of the
+    secret is stored, compared in constant time. A revoked token keeps its row (and its
+    name, which history entries name), so ``revoked_at`` is set rather than the row deleted.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = NO_REUSE
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=40)
+    name: str = Field(max_length=200, index=True)
+    scope: str = Field(max_length=20)
+    secret_sha256: str = Field(max_length=64)
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class DataChange(SQLModel, table=True):
+    """What each data revision changed: articles added, updated and deleted, claim statuses.
+
+    One row per change, written in the transaction that makes it and bumps the revision, so
+    a client that has seen revision R asks for the rows with ``revision > R``. Rows are never
+    updated or deleted; ``id`` orders them, oldest first.
+    """
+
+    __tablename__ = "data_change"
+    __table_args__ = (Index(None, "revision", "id"), Index(None, "claim", "revision"), NO_REUSE)
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision: int
+    kind: str = Field(max_length=40)  # article_added, article_updated, article_deleted…
+    article: str = Field(max_length=200, index=True)
+    claim: str | None = Field(default=None, max_length=400)
+    from_status: str | None = Field(default=None, max_length=40)
+    to_status: str | None = Field(default=None, max_length=40)
+    rationale: str | None = None
+    actor: str = Field(max_length=200)
+    recorded_at: dt.datetime
+
+
+class ClaimReview(SQLModel, table=True):
+    """A reviewer's status decision in effect on a claim, and what its fact file said.
+
+    ``seq`` is the decision's entry in the claim's history; ``file_status`` is the status the
+    claim's fact file gave when the decision was made (or last agreed with). A re-ingest
+    whose file still says ``file_status`` keeps the reviewer's status; one that says
+    something else is refused unless told to override, which ends the review.
+    """
+
+    __tablename__ = "claim_review"
+    __table_args__ = CLUSTERED
+
+    claim_key: str = Field(primary_key=True, max_length=400)
+    seq: int = Field(sa_column_kwargs={"autoincrement": False})
+    file_status: str = Field(max_length=40)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = getattr(model, "__table__")  # noqa: B009 - SQLModel does not type __table__
     assert isinstance(table, Table)
@@ -610,3 +680,6 @@ quantity_t = _table(ClaimQuantity)
 provenance_t = _table(Provenance)
 entity_name_t = _table(EntityName)
 external_id_t = _table(EntityExternalId)
+token_t = _table(ApiToken)
+change_t = _table(DataChange)
+review_t = _table(ClaimReview)

@@ -1364,11 +1364,16 @@ def claim_history(conn: Connection, claim_keys: Sequence[str]) -> dict[str, list
     if not claim_keys:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
-    for claim_key, status, rationale, recorded_at in _claim_history(conn.dialect.name).rows(
-        conn, id_list(conn, claim_keys)
-    ):
+    rows = _claim_history(conn.dialect.name).rows(conn, id_list(conn, claim_keys))
+    for claim_key, status, rationale, recorded_at, actor, evidence in rows:
         out[claim_key].append(
-            {"status": status, "rationale": rationale, "recorded_at": recorded_at}
+            {
+                "status": status,
+                "rationale": rationale,
+                "recorded_at": recorded_at,
+                "actor": actor,
+                "evidence": evidence or [],
+            }
         )
     return dict(out)
 
@@ -1381,6 +1386,8 @@ def _claim_history(dialect: str) -> Statement:
             history_t.c.status,
             history_t.c.rationale,
             history_t.c.recorded_at,
+            history_t.c.actor,
+            history_t.c.evidence,
         )
         .where(in_ids(history_t.c.claim_key, dialect, String))
         .order_by(history_t.c.claim_key, history_t.c.seq)

@@ -215,10 +215,24 @@ class Evidence(Schema):
     date: dt.date | None
 
 
+class ReviewEvidence(Schema):
+    source: str
+    stance: EvidenceStance
+    url: str
+    summary: str | None = None
+    date: dt.date | None = None
+
+
 class StatusChange(Schema):
     status: VerificationStatus
     rationale: str
-    recorded_at: dt.datetime = Field(description="When the ingest recorded the change (UTC).")
+    recorded_at: dt.datetime = Field(description="When the change was recorded (UTC).")
+    actor: str = Field(
+        description="Who made it: `ingest` for a fact file, else the reviewer's token name."
+    )
+    evidence: list[ReviewEvidence] = Field(
+        description="Evidence the reviewer gave with the change (none from fact files)."
+    )
 
 
 class ClaimOut(Schema):

@@ -139,6 +139,23 @@ class Settings(BaseSettings):
         "comma-separated list such as `https://a.example,https://b.example`, or empty (none).",
     )
 
+    read_requires_token: bool = Field(
+        default=False,
+        description="Require a token (of any scope) for every request but `/healthz`, "
+        "`/readyz` and the API documentation; writes always require one.",
+    )
+    max_upload_bytes: int = Field(
+        default=5_000_000,
+        ge=1,
+        le=1_000_000_000,
+        description="Largest request body a write accepts (a fact file upload); larger is a 413.",
+    )
+    cors_write_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Origins whose pages may also write (with a token) from a browser: a "
+        "comma-separated list of origins; empty (the default): none.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
@@ -175,12 +192,19 @@ class Settings(BaseSettings):
             raise ValueError("must start with / and not end with one, e.g. /facts")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "cors_write_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("cors_write_origins")
+    @classmethod
+    def _write_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value:
+            raise ValueError("name the origins that may write; `*` is not allowed")
+        return cls._origins(value)
 
     @field_validator("cors_origins")
     @classmethod

@@ -3,9 +3,10 @@ and a checkout of ``REV`` from the same database, one after the other on the sam
 core, and drives each benchmark route at both in turn, so that a change's cost in speed is
 measured as a ratio in one run rather than against figures of another day.
 
-Both are served by this virtualenv (the baseline's code first on its path), from the same
-SQLite database of the benchmark's corpus, with the same settings; the database must be at
-the schema both commits expect. Each repetition measures every route at both servers (a
+Both are served by this virtualenv (the baseline's code first on its path), from copies of
+the same SQLite database of the benchmark's corpus (each migrated by its own commit's
+`serve`, so commits whose migrations differ compare too), with the same settings. Each
+repetition measures every route at both servers (a
 warm-up, then the measured run), alternating which goes first. The figures are the medians
 over the repetitions of each server's requests per second and CPU time per request, and
 their ratios (this checkout ÷ the baseline). See ``bench/README.md``.
@@ -14,6 +15,7 @@ their ratios (this checkout ÷ the baseline). See ``bench/README.md``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,11 @@ from typing import Any
 
 import httpx
 import orjson
+from alembic import command
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
+from app.db import alembic_config
 from app.ingest.pipeline import run_ingest
 from bench import generate
 from bench.run import (
@@ -108,6 +114,19 @@ def checkout(work: Path, revision: str) -> tuple[Path, str]:
     return path, sha
 
 
+def at_schema_of(code: Path, db: Path) -> None:
+    """Take a copy of the database back to the newest migration ``code`` knows, when the
+    database (loaded by this checkout) is ahead of it; a commit that is ahead migrates its
+    copy itself when it starts."""
+    head = ScriptDirectory(str(code / "migrations")).get_current_head()
+    if head is None:
+        return
+    try:
+        command.downgrade(alembic_config(f"sqlite:///{db}"), head)
+    except CommandError:
+        pass  # not behind this checkout's head: the commit's own `serve` migrates it
+
+
 def database(args: argparse.Namespace) -> tuple[Path, Json]:
     """The database to serve and its corpus's manifest."""
     corpus = args.work / f"{args.articles}-{args.seed}"
@@ -177,13 +196,18 @@ def measure(args: argparse.Namespace) -> Json:
         for (name, code), port in zip(
             (("baseline", baseline_dir), ("current", REPO_DIR)), ports, strict=True
         ):
+            # Each commit serves its own copy of the database, which its `serve` migrates to
+            # the schema it expects: two commits with different migrations compare too.
+            served = db.with_name(f"{db.stem}-{name}.db")
+            shutil.copyfile(db, served)
+            at_schema_of(code, served)
             server = servers.start(
                 f"compare-{name}",
                 "app",
                 port,
                 args.workers,
                 pinned=args.workers == 1,
-                db=db,
+                db=served,
                 checkout=code,
             )
             servers.wait_ready(server)

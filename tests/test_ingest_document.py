@@ -702,3 +702,14 @@ def test_published_schema_asks_evidence_for_an_anchor_or_a_url() -> None:
         jsonschema.validate(doc, json_schema())
     doc["claims"][0]["evidence"][0]["url"] = "https://example.org/alice"
     jsonschema.validate(doc, json_schema())
+
+
+def test_an_integer_past_64_bits_is_shown_in_its_error(tmp_path: Path) -> None:
+    """JSON allows any integer; the error quoting one must not fail where orjson would."""
+    doc = minimal_doc()
+    doc["entities"][0]["external_ids"] = {"wikidata": 2**70}
+    with pytest.raises(FactFileErrors) as caught:
+        read_fact_file(write_doc(tmp_path / "a.json", doc))
+    (error,) = caught.value.errors
+    assert error.where == "$.entities[0].external_ids.wikidata"
+    assert error.problem.endswith(f"(got {2**70})")

@@ -1,5 +1,6 @@
 """The OpenAPI document, its examples, and the offline Swagger UI and ReDoc pages."""
 
+import datetime as dt
 import json
 import os
 import re
@@ -7,8 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app import tokens
 from app.api.examples import EXAMPLES_FILE
-from tests.conftest import SEED_ARTICLE
+from app.db import create_db_engine
+from tests.conftest import SEED_ARTICLE, minimal_doc
 
 # Each documented example is the real response to one of these requests on the seed.
 EXAMPLE_REQUESTS = {
@@ -35,6 +38,7 @@ EXAMPLE_REQUESTS = {
     "article_annotations": f"/articles/{SEED_ARTICLE}/annotations?limit=2",
     "methodology": "/methodology",
     "article_facts": f"/articles/{SEED_ARTICLE}/facts?overlaps=419,448",
+    "list_changes": "/changes?limit=2",
 }
 RECORDED_AT = "2024-10-17T12:00:00+00:00"
 
@@ -59,8 +63,45 @@ def _live_examples(client: TestClient) -> dict[str, Any]:
     return examples
 
 
+def _live_write_examples(client: TestClient) -> dict[str, Any]:
+    """The writes' examples: real answers to writes made after the reads above."""
+    engine = create_db_engine(client.app.state.settings.database_url, writer=True)  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        token = tokens.create(conn, "alice", tokens.Scope.admin, now=dt.datetime.now(dt.UTC))
+    engine.dispose()
+    auth = {"Authorization": f"Bearer {token}"}
+    claim = f"{SEED_ARTICLE}.rosatom-head-seeks-meeting"
+    evidence = {
+        "source": "Ministry of Foreign Affairs of Kazakhstan",
+        "stance": "supports",
+        "url": "https://www.gov.kz/memleket/entities/mfa",
+        "date": "2024-10-21",
+    }
+    writes = {
+        "upload_fact_file": client.post(
+            "/fact-files?dry_run=true", json=minimal_doc(), headers=auth
+        ),
+        "change_status": client.post(
+            f"/claims/{claim}/status",
+            json={
+                "status": "confirmed",
+                "rationale": "The Ministry confirmed the request for a meeting.",
+                "evidence": [evidence],
+            },
+            headers=auth,
+        ),
+        "delete_article": client.delete(f"/articles/{SEED_ARTICLE}", headers=auth),
+    }
+    examples = {}
+    for name, response in writes.items():
+        assert response.status_code == 200, (name, response.text)
+        examples[name] = _normalise(response.json())
+    return examples
+
+
 def test_examples_are_real_responses(client: TestClient) -> None:
     live = _live_examples(client)
+    live.update(_live_write_examples(client))
     if os.environ.get("UPDATE_EXAMPLES"):
         EXAMPLES_FILE.write_text(json.dumps(live, ensure_ascii=False, indent=2) + "\n", "utf-8")
     committed = json.loads(EXAMPLES_FILE.read_text("utf-8"))

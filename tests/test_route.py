@@ -120,6 +120,8 @@ def test_every_route_answers_alike_whoever_solves_it(both: tuple[TestClient, Tes
     compared = 0
     statuses: set[int] = set()
     for path, operations in document["paths"].items():
+        if "get" not in operations:
+            continue  # writes: FastAPI solves them (app.api.writes)
         for url in requests_for(path, operations["get"]):
             one, other = direct.get(url), solved.get(url)
             assert one.status_code == other.status_code, url
@@ -192,6 +194,7 @@ DOCUMENTED = {
         "fastapi.exceptions",
         "fastapi.openapi.docs",
         "fastapi.routing",
+        "fastapi.security",
         "fastapi.staticfiles",
     },
     "starlette": {

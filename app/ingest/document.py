@@ -677,7 +677,10 @@ _SHOW_INPUT = {"literal_error", "enum", "string_pattern_mismatch"}
 
 def _shown(value: Any, limit: int = 80) -> str:
     """A JSON value as JSON, cut short when long."""
-    shown = orjson.dumps(value).decode()
+    try:
+        shown = orjson.dumps(value).decode()
+    except TypeError:  # an integer past 64 bits, which JSON allows and orjson does not write
+        shown = json.dumps(value, ensure_ascii=False, default=str)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
@@ -1134,7 +1137,7 @@ def _strip_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _read_text(path: Path, article: Any, limits: Limits) -> str:
+def _read_text(path: Path, article: Any, limits: Limits, text_files: bool = True) -> str:
     """The article text, inline or from its file (inside the fact file's folder).
 
     ``article`` is the validated ``ArticleIn``, or the raw JSON object of a file that did not
@@ -1156,6 +1159,8 @@ def _read_text(path: Path, article: Any, limits: Limits) -> str:
     if not isinstance(name, str) or not name:
         raise FactFileError(path, "$.article", "no text: give 'text' or 'text_file'")
     where = "$.article.text_file"
+    if not text_files:
+        raise FactFileError(path, where, INLINE_ONLY)
     try:
         folder = path.parent.resolve()
         text_path = (path.parent / name).resolve()
@@ -1467,13 +1472,31 @@ def read_fact_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ResolvedArtic
         raise FactFileErrors(
             [FactFileError(path, "$", f"cannot read file: {exc.strerror}")]
         ) from None
+    return resolve_bytes(path, raw, limits)
+
+
+INLINE_ONLY = (
+    "a fact file sent over HTTP gives the article's text inline, in 'text': 'text_file' names "
+    "a file beside a fact file on disk"
+)
+
+
+def resolve_bytes(
+    path: Path, raw: bytes, limits: Limits = DEFAULT_LIMITS, *, text_files: bool = True
+) -> ResolvedArticle:
+    """Validate and resolve a fact file's bytes (``path`` names it in errors). Raises
+    FactFileErrors naming every problem: those of its JSON and those of its quotes together.
+
+    Without ``text_files`` (a fact file sent over HTTP, which has no folder), the text must be
+    inline.
+    """
     data = _load_json(path, raw)
     doc, errors = _validate(path, raw, data)
     article = doc.article if doc is not None else data.get("article")
     text = None
     if isinstance(article, ArticleIn) or isinstance(article, dict):
         try:
-            text = _read_text(path, article, limits)
+            text = _read_text(path, article, limits, text_files)
         except FactFileError as exc:
             # Without valid `text`/`text_file` fields validation has said so already.
             if doc is not None or not any(e.where.startswith("$.article") for e in errors):
@@ -1484,5 +1507,6 @@ def read_fact_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ResolvedArtic
             _raw_anchors(r, data)
             errors += r.errors
         raise FactFileErrors(errors)
+    # The file and its text: a file uploaded and the same file on disk are one version.
     digest = hashlib.sha256(raw + b"\0" + text.encode("utf-8")).hexdigest()
     return resolve(path, doc, text, digest)

@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app import fts
+from app import changes, fts, reviews
+from app.changes import StatusChange
 from app.ingest.consistency import (
     Change,
     Declarations,
@@ -54,12 +55,12 @@ from app.ingest.document import (
     ResolvedEventReport,
 )
 from app.models import (
+    INGEST_ACTOR,
     alias_t,
     article_entity_t,
     article_t,
     claim_event_t,
     claim_t,
-    data_revision_t,
     entity_name_t,
     entity_t,
     event_t,
@@ -87,6 +88,9 @@ class LoadResult:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     # Every stored value of a shared entity the load set (see ``--update-entities``).
     changes: list[Change] = field(default_factory=list)
+    # The claims whose status this load changed (not merged: recorded per article, with the
+    # data revision its batch publishes: see ``app.changes.record_loads``).
+    status_changes: list[StatusChange] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -130,6 +134,8 @@ class LoadContext:
     # Whether any event or claim is a report of another (None: not looked up yet): until one
     # is, no load needs to look for the reports of what it changed.
     reports: bool | None = None
+    # Whether a file's status may replace one a reviewer set since (see ``app.reviews``).
+    override_reviews: bool = False
 
 
 def _fingerprint(*parts: Any) -> int:
@@ -267,12 +273,6 @@ _ARTICLE_FIND = Statement(
 )
 _ARTICLE_INSERT = _insert(article_t, (*ARTICLE_COLUMNS, "created_at"), returning=True)
 _ARTICLE_UPDATE = _update(article_t, _by_id(article_t), ARTICLE_COLUMNS)
-_REVISION_BUMP = Statement(
-    update(data_revision_t)
-    .where(data_revision_t.c.id == 1)
-    .values(revision=data_revision_t.c.revision + 1, changed_at=bindparam("now"))
-)
-_REVISION_INSERT = _insert(data_revision_t, ("id", "revision", "changed_at"))
 
 _LINKS_FIND = Statement(
     select(
@@ -415,7 +415,9 @@ def _name_insert(dialect: str) -> Statement:
 _SUBJECT_INSERT = _insert(subject_t, ("claim_id", "entity_id", "position"))
 _CLAIM_EVENT_INSERT = _insert(claim_event_t, ("claim_id", "event_id", "position"))
 _EVIDENCE_INSERT = _insert(evidence_t, EVIDENCE_COLUMNS)
-_HISTORY_INSERT = _insert(history_t, ("claim_key", "seq", "status", "rationale", "recorded_at"))
+_HISTORY_INSERT = _insert(
+    history_t, ("claim_key", "seq", "status", "rationale", "recorded_at", "actor")
+)
 
 
 @cache
@@ -702,11 +704,15 @@ def load_article(
     now: dt.datetime,
     context: LoadContext | None = None,
 ) -> LoadResult:
-    """Insert or update one article and its facts. The caller owns the transaction.
+    """Insert or update one article and its facts. The caller owns the transaction, and
+    publishes what the load changed with the data revision of its commit
+    (``app.changes.record_loads``).
 
     The rules across articles are checked here again, against what is stored now: an
     article that breaks one raises LoadRefused having written nothing the caller's rollback
-    does not undo.
+    does not undo. Claims a reviewer has decided keep the reviewer's status unless the file
+    changes it, and a file that changes it is refused (``reviews.ReviewConflict``, raised
+    before anything is written) unless the context's ``override_reviews``: see ``app.reviews``.
     """
     ctx = context or LoadContext()
     conn = session.connection()
@@ -719,6 +725,7 @@ def load_article(
         result.add("events", "unchanged", len(plan.events))
         result.add("claims", "unchanged", len(plan.claims))
         return result
+    plan = reviews.reconcile(conn, plan, override=ctx.override_reviews)
 
     values = {**plan.values, "updated_at": now}
     if row is None:
@@ -738,13 +745,6 @@ def load_article(
     if undeclared:
         _remove_entities(conn, article_id, undeclared, ctx)
     return result
-
-
-def bump_revision(conn: Connection, now: dt.datetime) -> None:
-    """Count one more change of the data, in the caller's transaction (for HTTP validators)."""
-    if _REVISION_BUMP.execute(conn, {"now": now}) == 0:
-        # The row is created by the migration; recreate it if it was removed.
-        _REVISION_INSERT.execute(conn, {"id": 1, "revision": 1, "changed_at": now})
 
 
 def provenance_id(conn: Connection, provenance: Provenance, ctx: LoadContext) -> int | None:
@@ -1263,7 +1263,10 @@ def _load_claims(
         seq, recorded = last.get(key, (0, None))
         previous = old.status if old is not None else recorded
         if previous != status:
-            history.append((key, seq + 1, status, c.values["rationale"], now))
+            rationale = c.values["rationale"]
+            history.append((key, seq + 1, status, rationale, now, INGEST_ACTOR))
+            if previous is not None:
+                result.status_changes.append(changes.StatusChange(key, previous, status, rationale))
     fts.index_new_rows(conn, "claim", added)
     _HISTORY_INSERT.insert_values(conn, history)
     _SUBJECT_INSERT.insert_values(conn, subjects)

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
-from app import fts
+from app import changes, fts
 from app.db import create_db_engine, schema_revision, upgrade
 from app.ingest.consistency import Declarations, check_run, first_declarations, load_order
 from app.ingest.document import (
@@ -53,10 +53,10 @@ from app.ingest.load import (
     LoadContext,
     LoadRefused,
     LoadResult,
-    bump_revision,
     load_article,
     plan_article,
 )
+from app.reviews import ReviewConflict
 
 
 class IngestError(Exception):
@@ -291,9 +291,13 @@ class _Batch:
     def commit(self, total: LoadResult) -> None:
         if self.transaction is None:
             return
-        if any(result.changed for _, result in self.articles):
-            # Once per committed batch: readers see the data change exactly then.
-            bump_revision(self.session.connection(), dt.datetime.now(dt.UTC))
+        # Once per committed batch: readers see the data change exactly then, and /changes
+        # lists the batch's articles under that revision.
+        changes.record_loads(
+            self.session.connection(),
+            [(plan.key, result) for plan, result in self.articles],
+            dt.datetime.now(dt.UTC),
+        )
         self.transaction.commit()
         self.transaction = None
         for _, result in self.articles:
@@ -346,7 +350,7 @@ def ingest_documents(
             for plan in earlier:
                 batch.load(plan, context)
             batch.commit(total)
-        except (SQLAlchemyError, LoadRefused):
+        except (SQLAlchemyError, LoadRefused, ReviewConflict):
             batch.rollback()
 
     rest = [path for path in files if path not in kept]
@@ -367,6 +371,13 @@ def ingest_documents(
             batch.load(plan, context)
             if batch.full():
                 batch.commit(total)
+        except ReviewConflict as exc:
+            # A reviewer decided a claim this file changes: refused before it wrote anything.
+            keep_earlier()
+            raise IngestError(
+                _messages(exc.errors)
+                + f"\nError: {path}: nothing of this file was loaded{loaded('; ', '')}"
+            ) from None
         except LoadRefused as exc:
             # The database changed since the check (another ingest, most likely).
             keep_earlier()
@@ -460,6 +471,7 @@ def run_ingest(
     console: Console | None = None,
     check_only: bool = False,
     update_entities: bool = False,
+    override_reviews: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> LoadResult:
     """Check every file, migrate the database, then load each article whole or not at all.
@@ -501,7 +513,9 @@ def run_ingest(
                 engine = create_db_engine(url, writer=True)
                 ordered = [checked[i] for i in order]
                 context = LoadContext(
-                    update_entities=update_entities, declared=first_declarations(ordered)
+                    update_entities=update_entities,
+                    override_reviews=override_reviews,
+                    declared=first_declarations(ordered),
                 )
                 with Session(engine) as session:
                     return ingest_documents(
