@@ -31,9 +31,9 @@ REPORTING = frozenset(
     insist warn emphasize emphasise stress declare assert allege estimate predict promise reveal
     acknowledge admit comment respond reply specify believe tweet post testify conclude
     сказать заявить сообщить отметить подчеркнуть пояснить написать рассказать добавить
-    уточнить объявить признать считать полагать предупредить подтвердить опровергнуть говорить
+    уточнить объявить считать полагать предупредить подтвердить опровергнуть говорить
     сообщать заявлять отмечать утверждать указать указывать говориться подчёркивать
-    подчеркивать пояснять рассказывать добавлять уточнять объявлять признавать""".split()
+    подчеркивать пояснять рассказывать добавлять уточнять объявлять""".split()
 )
 REQUESTING = frozenset(
     """ask request urge call propose suggest offer invite appeal demand seek
@@ -44,7 +44,7 @@ SOURCE_NOUNS = frozenset("слово данные мнение информац�
 SUBJECT = frozenset({"nsubj", "nsubjpass", "nsubj:pass", "csubj"})
 CONTENT = frozenset({"ccomp", "parataxis"})
 MARKERS = frozenset({"that", "что", "чтобы", "как"})
-PRONOUNS_PERSON = frozenset("he she он она".split())
+PRONOUNS_PERSON = frozenset("he she his her он она его её ее".split())
 QUOTES = "«»“”\"‘’'„"
 
 PENDING_CUES = re.compile(
@@ -143,6 +143,16 @@ def _content(parsed: Parsed, verb: Token, clausal_only: bool) -> tuple[int, int]
     clauses = [c for c in children if c.dep in CONTENT]
     if not clauses and not clausal_only:
         clauses = [c for c in children if c.dep == "xcomp"]
+    if not clauses and verb.dep in CONTENT and verb.head != verb.i:
+        # «Quote», — said X: the parser may hang the verb under the quote's own verb.
+        first, last = parsed.subtree(verb.head)
+        v_first, _ = parsed.subtree(verb.i)
+        if v_first <= first:
+            return None
+        last = v_first - 1
+        while last > first and parsed.tokens[last].pos == "PUNCT":
+            last -= 1
+        return (first, last) if last - first >= 2 else None
     if not clauses:
         return None
     first, last = parsed.subtree(clauses[0].i)
@@ -245,25 +255,33 @@ def _source_phrases(parsed: Parsed, sentence: Sentence) -> list[_Found]:
             parsed.tokens[c].lemma == "по" for c in parsed.children[t.i]
         ):
             phrase_first = min([t.i, *parsed.children[t.i]])
-            source = next(
-                (
-                    parsed.tokens[c]
-                    for c in parsed.children[t.i]
-                    if parsed.tokens[c].dep in ("nmod", "appos")
-                ),
-                None,
-            )
+            source = _source_of(parsed, t)
         elif t.lemma == "согласно" and t.dep == "case":
             source = parsed.tokens[t.head]
+            if source.lemma in SOURCE_NOUNS:  # «согласно оценке агентства»
+                source = _source_of(parsed, source) or source
         if source is None:
             continue
         a, b = parsed.subtree(source.i)
-        b = max(b, source.i)
-        phrase_last = b
-        rest_first = phrase_last + 1
-        rest_last = sentence.last
-        if phrase_first > sentence.first:  # "…, according to X."
-            rest_first, rest_last = sentence.first, phrase_first - 1
+        phrase_last = max(b, source.i)
+        # the claim is the clause the phrase belongs to, without the phrase
+        anchor = parsed.tokens[phrase_first]
+        clause = next(
+            (x for x in [anchor, *parsed.ancestors(anchor.i)] if x.pos in ("VERB", "AUX")),
+            None,
+        )
+        c_first, c_last = (
+            parsed.subtree(clause.i) if clause is not None else (sentence.first, sentence.last)
+        )
+        c_first, c_last = max(c_first, sentence.first), min(c_last, sentence.last)
+        before = (c_first, phrase_first - 1)
+        after = (phrase_last + 1, c_last)
+        # "According to X, <clause>" (or «…: по данным X, <clause>») unless nothing follows:
+        # "<clause>, according to X."
+        verbs_after = any(
+            parsed.tokens[i].pos in ("VERB", "AUX") for i in range(after[0], after[1] + 1)
+        )
+        rest_first, rest_last = after if verbs_after else before
         while rest_first <= rest_last and parsed.tokens[rest_first].pos == "PUNCT":
             rest_first += 1
         if rest_last - rest_first < 2:
@@ -279,6 +297,16 @@ def _source_phrases(parsed: Parsed, sentence: Sentence) -> list[_Found]:
             )
         )
     return found
+
+
+def _source_of(parsed: Parsed, noun: Token) -> Token | None:
+    """Whose words or data: «по словам министра», «по его словам», «оценке агентства»."""
+    for deps in (("nmod", "appos"), ("det", "nmod:poss", "amod")):
+        for c in parsed.children[noun.i]:
+            child = parsed.tokens[c]
+            if child.dep in deps and child.lemma != "по" and any(ch.isalnum() for ch in child.text):
+                return child
+    return None
 
 
 def _quantities(parsed: Parsed, start: int, end: int) -> list[Quantity]:
@@ -438,10 +466,12 @@ def _claimant(
     a, b = f.source
     start, end = parsed.tokens[a].start, parsed.tokens[b].end
     head = parsed.tokens[f.source_head]
-    found = entities.at(start, end, prefer=head.start)
+    # "Rosatom's director general Alexey Likhachev said": the person speaks
+    people = [e for e in entities.within(start, end) if entities.by_id(e).kind == "person"]
+    found = people[0] if people else entities.at(start, end, prefer=head.start)
     if found is not None:
         return found, None
-    if head.text.lower() in PRONOUNS_PERSON:
+    if head.lemma in PRONOUNS_PERSON or head.text.lower() in PRONOUNS_PERSON:
         earlier = [
             s[2]
             for s in entities.spans

@@ -20,7 +20,7 @@ from app.extract.entities import find_entities, slugify
 from app.extract.events import find_events
 from app.extract.intake import Article, input_files, read_article
 from app.extract.match import StoredEntities, content_words, load_stored
-from app.extract.parse import Language, Parsed, model_info, parse_many
+from app.extract.parse import Language, Parsed, load, model_info, parse_many
 from app.extract.times import find_times
 
 BATCH = 16  # articles parsed together
@@ -137,6 +137,13 @@ def draft_document(
     return build_document(meta, article.text, entities, events, claims)
 
 
+def prepare(language: Language) -> None:
+    """Load a language's models and date tables now, before the first article."""
+    load(language)
+    parsed = parse_many(["Warm-up\nOn Monday, 3 March 2025, nothing happened."], language)[0]
+    find_times(parsed, dt.date(2025, 3, 4))
+
+
 def run_draft(
     paths: Sequence[Path],
     options: DraftOptions,
@@ -148,6 +155,7 @@ def run_draft(
     articles = [read_article(path) for path in files]
     planned = _plan(files, articles, options)
     stored = load_stored(options.database_url) if options.database_url else StoredEntities([])
+    prepare(options.language)
     written: list[Path] = []
     for i in range(0, len(planned), BATCH):
         batch = planned[i : i + BATCH]

