@@ -10,8 +10,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from concurrent.futures import Future, ProcessPoolExecutor
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 

@@ -445,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.speed_child:
         language, count, source, work = args.speed_child
-        result = speed_child(language, int(count), Path(source), Path(work))
+        result: dict[str, Any] = dict(speed_child(language, int(count), Path(source), Path(work)))
         result["language"] = "English" if language == "en" else "Russian"
         sys.stdout.write(json.dumps(result) + "\n")
         return 0
