@@ -467,9 +467,10 @@ def draft(
         transient=True,
     )
     task = bar.add_task("draft", total=None)
+    shown = progress and err.is_terminal
 
     def advance(done: int, total: int) -> None:
-        if total > 1 and progress and err.is_terminal:
+        if shown and total > 1:
             bar.start()
             bar.update(task, completed=done, total=total)
 
@@ -479,7 +480,8 @@ def draft(
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     finally:
-        bar.stop()
+        if shown:
+            bar.stop()
     for path in written:
         out.print(f"Wrote {path}", markup=False)
 

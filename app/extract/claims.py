@@ -265,9 +265,12 @@ def _source_phrases(parsed: Parsed, sentence: Sentence) -> list[_Found]:
         a, b = parsed.subtree(source.i)
         phrase_last = max(b, source.i)
         # the claim is the clause the phrase belongs to, without the phrase
-        anchor = parsed.tokens[phrase_first]
         clause = next(
-            (x for x in [anchor, *parsed.ancestors(anchor.i)] if x.pos in ("VERB", "AUX")),
+            (
+                x
+                for x in parsed.ancestors(phrase_first)
+                if x.pos in ("VERB", "AUX") and not phrase_first <= x.i <= phrase_last
+            ),
             None,
         )
         c_first, c_last = (

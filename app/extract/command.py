@@ -87,8 +87,9 @@ def _plan(
         if not article.from_html and path.parent.resolve() == json_path.parent.resolve():
             text_path = path
         else:
-            text_path = json_path.with_name(json_path.name.removesuffix(".facts.json") + ".txt")
-            if text_path.suffix != ".txt":
+            if json_path.name.endswith(".facts.json"):
+                text_path = json_path.with_name(json_path.name[: -len(".facts.json")] + ".txt")
+            else:
                 text_path = json_path.with_suffix(".txt")
         for target in (json_path, text_path):
             if target.resolve() in names:

@@ -60,6 +60,10 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mazhilis",
             "akimat",
             "cabinet",
+            "authority",
+            "authorities",
+            "ombudsman",
+            "inspectorate",
             "министерств",
             "комисси",
             "комитет",
@@ -624,6 +628,7 @@ def find_entities(
         entity.mentions.sort()
         if not entity.stored:
             entity.id = ids.new(entity.name)
+    placed += _surnames(parsed, items, placed)
     placed += _titles(parsed, items, placed)
     placed += _head_nouns(parsed, items, placed)
     spans = sorted((start, end, entity.id) for start, end, entity in placed)
@@ -670,6 +675,34 @@ def _titles(
             out.append((span[0], span[1], entity))
     for entity in items:
         entity.mentions.sort()
+    return out
+
+
+def _surnames(
+    parsed: Parsed, items: list[DraftEntity], placed: list[tuple[int, int, DraftEntity]]
+) -> list[tuple[int, int, DraftEntity]]:
+    """A person named in full, then by the surname alone (in Russian, in any case ending)."""
+    taken = [(s, e) for s, e, _ in placed]
+    out: list[tuple[int, int, DraftEntity]] = []
+    full_names: dict[str, set[int]] = {}
+    owner: dict[int, DraftEntity] = {}
+    for start, end, entity in placed:
+        words = parsed.text[start:end].split()
+        if entity.kind == "person" and len(words) >= 2 and words[-1][:1].isupper():
+            full_names.setdefault(words[-1].strip(".,"), set()).add(id(entity))
+            owner[id(entity)] = entity
+    for surname, people in full_names.items():
+        if len(people) != 1 or len(surname) < 3:
+            continue
+        entity = owner[next(iter(people))]
+        ending = r"[а-яё]{0,3}" if parsed.language == "ru" else ""
+        for m in re.finditer(rf"(?<![\w-]){re.escape(surname)}{ending}(?![\w-])", parsed.text):
+            span = (m.start(), m.end())
+            if any(span[0] < e and s < span[1] for s, e in taken):
+                continue
+            entity.mentions.append(span)
+            taken.append(span)
+            out.append((span[0], span[1], entity))
     return out
 
 

@@ -258,33 +258,40 @@ def _from_natasha(text: str) -> Parsed:
     from natasha import Doc
 
     nat = _russian()
-    doc = Doc(text)
-    doc.segment(nat.segmenter)
-    doc.tag_morph(nat.morph)
-    doc.parse_syntax(nat.syntax)
-    doc.tag_ner(nat.ner)
     tokens: list[Token] = []
     sentences: list[Sentence] = []
-    # natasha's sentences may run across a line break: split them there.
-    for sent in doc.sents:
-        groups: list[list[Any]] = [[]]
-        for t in sent.tokens:
-            if groups[-1] and "\n" in text[groups[-1][-1].stop : t.start]:
-                groups.append([])
-            groups[-1].append(t)
-        for group in groups:
+    named: list[tuple[int, int, str, str]] = []
+    # One paragraph (line) at a time: natasha's sentences would otherwise run across a line
+    # break, and its parse would hang a headline's words on the next line's verb.
+    for line in re.finditer(r"[^\n]+", text):
+        if not line.group().strip():
+            continue
+        offset = line.start()
+        doc = Doc(line.group())
+        doc.segment(nat.segmenter)
+        doc.tag_morph(nat.morph)
+        doc.parse_syntax(nat.syntax)
+        doc.tag_ner(nat.ner)
+        for sent in doc.sents:
             base = len(tokens)
-            local = {t.id: base + k for k, t in enumerate(group)}
+            local = {t.id: base + k for k, t in enumerate(sent.tokens)}
             s_index = len(sentences)
-            sentences.append(Sentence(group[0].start, group[-1].stop, base, base + len(group) - 1))
-            for k, t in enumerate(group):
+            sentences.append(
+                Sentence(
+                    offset + sent.tokens[0].start,
+                    offset + sent.tokens[-1].stop,
+                    base,
+                    base + len(sent.tokens) - 1,
+                )
+            )
+            for k, t in enumerate(sent.tokens):
                 t.lemmatize(nat.morph_vocab)
                 feats = dict(t.feats or {})
                 tokens.append(
                     Token(
                         i=base + k,
-                        start=t.start,
-                        end=t.stop,
+                        start=offset + t.start,
+                        end=offset + t.stop,
                         text=t.text,
                         lemma=(t.lemma or t.text).lower(),
                         pos=t.pos or "X",
@@ -294,15 +301,16 @@ def _from_natasha(text: str) -> Parsed:
                         tense=_natasha_tense(t.pos or "", feats),
                     )
                 )
-    parsed_spans: list[NamedSpan] = []
+        for span in doc.spans:
+            span.normalize(nat.morph_vocab)
+            named.append(
+                (offset + span.start, offset + span.stop, span.type, span.normal or span.text)
+            )
     starts = [t.start for t in tokens]
-    for span in doc.spans:
-        span.normalize(nat.morph_vocab)
-        first = _index_at(starts, span.start)
-        last = _index_at(starts, span.stop - 1)
-        parsed_spans.append(
-            NamedSpan(span.start, span.stop, span.type, first, last, span.normal or span.text)
-        )
+    parsed_spans = [
+        NamedSpan(a, b, label, _index_at(starts, a), _index_at(starts, b - 1), normal)
+        for a, b, label, normal in named
+    ]
     return Parsed(text, "ru", tokens, sentences, parsed_spans)
 
 

@@ -66,7 +66,8 @@ _RU_PATTERNS = re.compile(
     r")"
 )
 _QUALIFIER = re.compile(
-    r"^(?:(?P<deadline>by|before|until|till|no later than|до|к|не позднее)\s+)?"
+    r"^(?:(?:on|in|at|during|в|во|на)\s+)?"
+    r"(?:(?P<deadline>by|before|until|till|no later than|до|к|не позднее)\s+)?"
     r"(?:(?P<since>since|с)\s+)?"
     r"(?:(?:the\s+)?(?P<phase>beginning|start|middle|mid|end|early|late|начала|начале|"
     r"середины|середине|конца|конце)(?:\s+of|-)?\s+)?"
@@ -179,6 +180,10 @@ def _resolve(
     phase = (m.group("phase") or "").lower()
     relative = None
     explicit_this = bool(re.match(r"(?i)this\s+", core))
+    direction = re.match(r"(?i)(next|coming|last|past)\s+(?=[a-z])", core)
+    if direction and not re.match(r"(?i)\w+\s+(week|month|year)\b", core):
+        core = core[direction.end() :]  # "next March": dateparser reads the month alone
+        tense = "future" if direction.group(1).lower() in ("next", "coming") else "past"
     core = re.sub(r"(?i)^(this|these)\s+", "", core)
     if language == "ru":
         core, relative = _russian_core(core)
@@ -253,6 +258,7 @@ def _describe(expr: str, value: tuple[str | None, str | None, str | None], how: 
 
 _LEAD_IN = re.compile(
     r"(?i)(?:\b(?:no later than|by|before|until|till|since|on|in|at|during|до|к|с|в|во|на)\s+)?"
+    r"(?:\b(?:this|next|last|coming|past)\s+)?"
     r"(?:\b(?:the\s+)?(?:beginning|start|middle|mid|end|early|late|начала|начале|середины|"
     r"середине|конца|конце)(?:\s+of)?[\s-]+)?$"
 )
@@ -266,9 +272,28 @@ def _with_preposition(parsed: Parsed, start: int) -> int:
     return start - len(m.group()) if m and m.group().strip() else start
 
 
+_MONTH_EN = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_EN_PATTERNS = re.compile(
+    r"\b(?:"
+    rf"(?:(?:early|mid|late)[\s-]+)?{_MONTH_EN.replace('(?:jan', '(?:[Jj]an')}"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?"
+    r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r")\b"
+)
+
+
 def _candidates(parsed: Parsed) -> list[tuple[int, int]]:
     if parsed.language == "en":
         spans = [(s.start, s.end) for s in parsed.spans if s.label == "DATE"]
+        # what the recogniser missed: month names (capitalised) and weekdays
+        for m in _EN_PATTERNS.finditer(parsed.text):
+            word = m.group()
+            if word[:1].isupper() or word.split()[0].lower() in ("early", "mid", "late"):
+                if word.lower() != "may" or re.match(r"May\s+\d", word):
+                    spans.append((m.start(), m.end()))
     else:
         spans = russian_dates(parsed.text)
         spans += [(m.start(), m.end()) for m in _RU_PATTERNS.finditer(parsed.text)]
