@@ -62,7 +62,8 @@ def _decode(path: Path, raw: bytes) -> str:
 def _from_html(path: Path, raw: bytes) -> tuple[str, str]:
     import trafilatura
 
-    # trafilatura reads the page's declared encoding itself.
+    # trafilatura reads the page's declared encoding itself. No deduplication: it remembers
+    # paragraphs across calls, and would drop a page read twice in one process.
     body = trafilatura.extract(
         raw,
         output_format="txt",
@@ -71,7 +72,6 @@ def _from_html(path: Path, raw: bytes) -> tuple[str, str]:
         include_links=False,
         include_images=False,
         favor_precision=True,
-        deduplicate=True,
     )
     if not body or not body.strip():
         raise ExtractError(f"Error: {path}: no article text found in the page")
