@@ -1282,6 +1282,18 @@ def work_lock(work: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# RESULTS.md ends with the extraction benchmark's section (bench/extraction.py), which a run
+# of this benchmark keeps.
+EXTRACTION_MARKER = "<!-- extraction: written by python -m bench.extraction --write-results -->"
+
+
+def write_results_md(text: str) -> None:
+    """Write RESULTS.md, keeping the extraction benchmark's section at its end."""
+    old = RESULTS_MD.read_text("utf-8") if RESULTS_MD.exists() else ""
+    kept = old[old.index(EXTRACTION_MARKER) :] if EXTRACTION_MARKER in old else ""
+    RESULTS_MD.write_text(text + ("\n" + kept if kept else ""), "utf-8")
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -1293,7 +1305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if render_only is not None:
         text = render(orjson.loads(render_only.read_bytes()))
         if config.write_results:
-            RESULTS_MD.write_text(text, "utf-8")
+            write_results_md(text)
         sys.stdout.write(text)
         return 0
     try:
@@ -1345,7 +1357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(results)
     (config.work / f"results-{stamp}.md").write_text(text, "utf-8")
     if config.write_results and not config.smoke:
-        RESULTS_MD.write_text(text, "utf-8")
+        write_results_md(text)
     sys.stdout.write(text)
     say(f"results: {out}")
     if errors:
