@@ -434,7 +434,8 @@ def draft(
         typer.Option(
             "-o",
             "--output",
-            help="Draft file (one input) or folder (several) [default: <input>.facts.json].",
+            help="Draft file (one input) or folder (several); by default <input>.facts.json "
+            "beside each input.",
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
