@@ -296,11 +296,12 @@ def test_a_draft_of_a_simple_article_passes_todays_ingest_check(tmp_path: Path) 
         [],  # the publisher, not named in the text
         ["Jane Porter"],
         ["Springfield"],
-        ["Harbor Bridge"],
+        ["Harbor bridge", "Harbor Bridge"],  # the headline's words too
         ["City Transit Authority"],
     ]
     assert [c.source.claimant for c in resolved.claims] == [
-        "springfield-daily",
+        "springfield-daily",  # the headline
+        "springfield-daily",  # the bridge opened
         "jane-porter",
     ]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from app.extract.match import (
     Match,
     StoredEntities,
+    StoredEntity,
     acronym,
     content_words,
     normalize,
@@ -628,6 +629,7 @@ def find_entities(
         entity.mentions.sort()
         if not entity.stored:
             entity.id = ids.new(entity.name)
+    placed += _draft_names(parsed, items, placed, context)
     placed += _surnames(parsed, items, placed)
     placed += _titles(parsed, items, placed)
     placed += _head_nouns(parsed, items, placed)
@@ -674,6 +676,39 @@ def _titles(
             entity.mentions.append(span)
             out.append((span[0], span[1], entity))
     for entity in items:
+        entity.mentions.sort()
+    return out
+
+
+def _draft_names(
+    parsed: Parsed,
+    items: list[DraftEntity],
+    placed: list[tuple[int, int, DraftEntity]],
+    context: frozenset[str],
+) -> list[tuple[int, int, DraftEntity]]:
+    """Noun phrases that name one of the draft's new entities by the rules stored names are
+    matched with ("foreign ministry" for the article's "Ministry of Foreign Affairs")."""
+    named = {
+        f"draft-{k}": e
+        for k, e in enumerate(items)
+        if not e.stored and e.kind != "person" and len(content_words(e.name)) >= 2
+    }
+    if not named:
+        return []
+    index = StoredEntities(StoredEntity(key, e.name, e.kind, ()) for key, e in named.items())
+    taken = [(s, e) for s, e, _ in placed]
+    out: list[tuple[int, int, DraftEntity]] = []
+    for start, end in _phrases(parsed):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        found = index.match(parsed.text[start:end], context=context)
+        if found is None:
+            continue
+        entity = named[found.key]
+        entity.mentions.append((start, end))
+        taken.append((start, end))
+        out.append((start, end, entity))
+    for entity in named.values():
         entity.mentions.sort()
     return out
 

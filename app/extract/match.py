@@ -221,7 +221,7 @@ class StoredEntities:
                 ok = len(words[0]) >= 6 and fuzz.ratio(words[0], stored[0]) >= FUZZY_WORD
                 score = 1.0 if ok else 0.0
             else:
-                score = _cover(words, stored, context)
+                score = _cover(words, stored, context, _head(form))
             if score > best.get(key, 0.0):
                 best[key] = score
         if not best:
@@ -232,9 +232,22 @@ class StoredEntities:
         return _one({key for key, score in best.items() if score == top})
 
 
-def _cover(words: list[str], stored: list[str], context: frozenset[str]) -> float:
-    """How well a name matches a stored name: 0 when it does not, else the share of the stored
-    name's words it or the article's context accounts for (its own words count double)."""
+def _head(form: str) -> str:
+    """The word a name is about: "Agency" in "Atomic Energy Agency of Kazakhstan", "plant" in
+    "first nuclear power plant", «Правительство» in «Правительство Республики Казахстан»."""
+    words = normalize(form).split()
+    if " of " in f" {' '.join(words)} ":
+        before = words[: words.index("of")]
+        return before[-1] if before else words[-1]
+    if re.search(r"[а-яё]", form.casefold()):
+        return words[0]
+    return words[-1]
+
+
+def _cover(words: list[str], stored: list[str], context: frozenset[str], head: str) -> float:
+    """How well a name matches a stored name: 0 when it does not (or misses the stored name's
+    head word), else the share of the stored name's words it or the article's context accounts
+    for (its own words count double)."""
     if len(words) < 2 or len(words) > len(stored) + 1:
         return 0.0
     used: set[int] = set()
@@ -243,6 +256,8 @@ def _cover(words: list[str], stored: list[str], context: frozenset[str]) -> floa
         if hit is None:
             return 0.0
         used.add(hit)
+    if not any(same_word(head, stored[j]) for j in used):
+        return 0.0
     missing = [s for j, s in enumerate(stored) if j not in used]
     supported = [s for s in missing if any(same_word(s, c) for c in context)]
     if len(missing) - len(supported) > 1 or (missing and len(used) < len(missing)):
