@@ -212,13 +212,11 @@ class _Natasha:
     morph: Any
     syntax: Any
     ner: Any
-    dates: Any
 
 
 @cache
 def _russian() -> _Natasha:
     from natasha import (
-        DatesExtractor,
         MorphVocab,
         NewsEmbedding,
         NewsMorphTagger,
@@ -235,7 +233,6 @@ def _russian() -> _Natasha:
         NewsMorphTagger(embedding),
         NewsSyntaxParser(embedding),
         NewsNERTagger(embedding),
-        DatesExtractor(vocab),
     )
 
 
@@ -323,16 +320,6 @@ def _index_at(starts: Sequence[int], offset: int) -> int:
         else:
             hi = mid
     return max(lo - 1, 0)
-
-
-def russian_dates(text: str) -> list[tuple[int, int]]:
-    """Spans of natasha's date grammar (day, month, year in any of their forms)."""
-    return [(m.start, m.stop) for m in _russian().dates(text)]
-
-
-def russian_lemma(word: str) -> str:
-    """The dictionary form of one Russian word (pymorphy2 through natasha)."""
-    return str(_russian().morph_vocab.lemmatize(word, "NOUN", {})).lower()
 
 
 # --- both ----------------------------------------------------------------------------------

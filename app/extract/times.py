@@ -1,7 +1,8 @@
 """Time expressions, resolved against the publication date, with their precision and a note.
 
-Expressions are found by the recogniser (spaCy's DATE spans) for English and by natasha's
-date grammar plus patterns for weekdays, months and relative days for Russian. Each is read
+Expressions are found by the recogniser (spaCy's DATE spans, and patterns for the month names
+and weekdays it misses) for English, and by patterns for dates, months in any case, weekdays
+and relative days for Russian. Each is read
 by dateparser's ``DateDataParser`` with ``RELATIVE_BASE`` set to the publication date; the
 ``period`` it returns gives the precision (day, week, month, year). Where the text gives no
 year, the tense of the clause chooses: a past clause looks back, a future one ahead, and
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from app.extract.parse import Language, Parsed, russian_dates
+from app.extract.parse import Language, Parsed
 
 MONTHS_EN = (
     "january february march april may june july august september october november december"
@@ -57,6 +58,9 @@ PHASES = {
 _RU_MONTH = r"(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)\w*"
 _RU_PATTERNS = re.compile(
     r"(?i)\b(?:"
+    rf"(?:\d{{1,2}}\s+)?{_RU_MONTH}(?:\s+\d{{4}}(?:\s+(?:года|году|г\.))?)?"
+    r"|\d{4}\s+(?:года|году|г\.)"
+    r"|"
     r"в(?:о)?\s+(?:понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье)"
     rf"|(?:в|до|к)\s+(?:(?:начале|середине|конце|начала|середины|конца)\s+)?{_RU_MONTH}"
     r"(?:\s+(?:этого|текущего|прошлого|следующего)\s+года|\s+\d{4}\s+(?:года|г\.))?"
@@ -295,8 +299,7 @@ def _candidates(parsed: Parsed) -> list[tuple[int, int]]:
                 if word.lower() != "may" or re.match(r"May\s+\d", word):
                     spans.append((m.start(), m.end()))
     else:
-        spans = russian_dates(parsed.text)
-        spans += [(m.start(), m.end()) for m in _RU_PATTERNS.finditer(parsed.text)]
+        spans = [(m.start(), m.end()) for m in _RU_PATTERNS.finditer(parsed.text)]
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     kept: list[tuple[int, int]] = []
     for start, end in spans:
