@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.extract.parse import Language
 from bench.run import EXTRACTION_MARKER as MARKER
 
 BENCH = Path(__file__).resolve().parent
@@ -317,8 +318,12 @@ def draft_case(case: Case, work: Path) -> tuple[dict[str, Any], str, set[str], f
 def speed_child(language: str, count: int, source: Path, work: Path) -> dict[str, float]:
     """Draft ``count`` copies of one text; runs in the child process."""
     from app.extract.command import DraftOptions, prepare, run_draft
+    from app.extract.parse import parse_many
 
-    prepare("en" if language == "en" else "ru")
+    lang: Language = "en" if language == "en" else "ru"
+    loading = time.perf_counter()
+    prepare(lang)
+    load_seconds = time.perf_counter() - loading
     folder = work / f"speed-{language}"
     folder.mkdir(parents=True, exist_ok=True)
     text = source.read_bytes()
@@ -326,7 +331,7 @@ def speed_child(language: str, count: int, source: Path, work: Path) -> dict[str
         (folder / f"article-{i:04d}.txt").write_bytes(text)
     options = DraftOptions(
         published=dt.date(2024, 10, 17),
-        language="en" if language == "en" else "ru",
+        language=lang,
         publisher="Kursiv.media",
         output=work / f"speed-{language}-out",
         overwrite=True,
@@ -336,8 +341,16 @@ def speed_child(language: str, count: int, source: Path, work: Path) -> dict[str
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     assert len(written) == count
+    # the models alone, on the same texts, in the same batches
+    texts = [text.decode("utf-8")] * count
+    model_started = time.process_time()
+    for i in range(0, count, 16):
+        parse_many(texts[i : i + 16], lang)
+    model_ms = (time.process_time() - model_started) / count * 1000
     peak_mb = peak_rss_mb()
     return {
+        "load_seconds": load_seconds,
+        "model_cpu_ms": model_ms,
         "articles": count,
         "bytes": len(text),
         "seconds": seconds,
@@ -449,6 +462,19 @@ def render(
             f"| {r['peak_mb']:.0f} | ≥ {SPEED_TARGET:g} per CPU s: {fast}; "
             f"≤ {MEMORY_TARGET:g} MB: {small} |"
         )
+    lines += [
+        "",
+        "Of that CPU time, the models alone (parsing the same texts again, in the same batches) "
+        "take "
+        + ", ".join(
+            f"{r['model_cpu_ms']:.1f} ms per article in {r['language']}"
+            f" (of {1000 / r['per_cpu_second']:.1f} ms)"
+            for r in speed
+        )
+        + "; loading the models before the first article takes "
+        + ", ".join(f"{r['load_seconds']:.1f} s ({r['language']})" for r in speed)
+        + ".",
+    ]
     load = os.getloadavg()
     lines += [
         "",
