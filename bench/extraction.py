@@ -47,6 +47,7 @@ ROOT = BENCH.parent
 GOLD = BENCH / "gold"
 SEED = ROOT / "data" / "kursiv-2024-10-17-rosatom-meeting.json"
 RUSSIAN = GOLD / "kursiv-2025-06-16-rosatom-consortium.json"
+ENGLISH = GOLD / "steppe-herald-2025-05-22-shymkent-airport-audit.json"
 PAGE = GOLD / "steppe-herald-2025-03-04-almaty-metro.html"
 PAGE_TEXT = GOLD / "steppe-herald-2025-03-04-almaty-metro.txt"
 RESULTS_MD = BENCH / "RESULTS.md"
@@ -247,7 +248,7 @@ CASES = (
         "seed (English)",
         ROOT / "data" / "000_b1f888410de66621.txt",
         SEED,
-        (RUSSIAN,),
+        (RUSSIAN, ENGLISH),
         "en",
         dt.date(2024, 10, 17),
         "Kursiv.media",
@@ -256,16 +257,25 @@ CASES = (
         "Russian article",
         GOLD / "kursiv-2025-06-16-rosatom-consortium.txt",
         RUSSIAN,
-        (SEED,),
+        (SEED, ENGLISH),
         "ru",
         dt.date(2025, 6, 16),
         "Курсив",
     ),
     Case(
+        "English article",
+        ENGLISH.with_suffix(".txt"),
+        ENGLISH,
+        (SEED, RUSSIAN),
+        "en",
+        dt.date(2025, 5, 22),
+        "Steppe Herald",
+    ),
+    Case(
         "HTML page (English)",
         PAGE,
         None,
-        (SEED, RUSSIAN),
+        (SEED, RUSSIAN, ENGLISH),
         "en",
         dt.date(2025, 3, 4),
         "Steppe Herald",
