@@ -22,6 +22,7 @@ REQUIRED_MODULES = (
     "trafilatura",
     "lxml_html_clean",
     "rapidfuzz",
+    "threadpoolctl",
 )
 
 
