@@ -23,6 +23,7 @@ from app.extract.times import TimeExpression
 FORMAT = "article-facts/1"
 EXTRACTOR = "article-facts-draft"
 CONTEXT_WORDS = 3
+_WORD_AND_SPACE = re.compile(r"\S+\s*")
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class Quotes:
         return starts
 
     def _before(self, start: int, words: int) -> str:
-        m = re.search(rf"(?:\S+\s*){{{words}}}$", self.text[max(0, start - 200) : start])
-        return m.group() if m else self.text[:start]
+        """The ``words`` words before ``start``, with the spaces after them."""
+        parts = _WORD_AND_SPACE.findall(self.text[max(0, start - 200) : start])
+        return "".join(parts[-words:]) if len(parts) >= words else self.text[:start]
 
     def _after(self, end: int, words: int) -> str:
         m = re.match(rf"(?:\s*\S+){{{words}}}", self.text[end : end + 200])

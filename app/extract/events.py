@@ -8,6 +8,7 @@ tense or a date after publication ``planned``, and a past clause ``occurred``.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from app.extract.entities import Entities
 from app.extract.parse import Parsed
@@ -93,8 +94,15 @@ class DraftEvent:
     location: str | None = None
 
 
+@cache
+def _stems(stems: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Stems as whole words, and those of four letters or more as beginnings of words."""
+    return frozenset(stems), tuple(s for s in stems if len(s) >= 4)
+
+
 def _starts(word: str, stems: tuple[str, ...]) -> bool:
-    return any(word == s or (len(s) >= 4 and word.startswith(s)) for s in stems)
+    words, beginnings = _stems(stems)
+    return word in words or word.startswith(beginnings)
 
 
 def _kind(lemmas: list[str]) -> str:
