@@ -24,6 +24,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -39,6 +40,8 @@ STOPWORDS = frozenset(
     "и в во на по о об от для с со к при из".split()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# English prepositions after which a name's head noun has come ("Agency of Kazakhstan").
+HEAD_ENDS = frozenset("of in on for at to by with from about".split())
 PLACE_KINDS = frozenset({"country", "region", "city"})
 # Typos in a long word: "Tokaev" for "Tokayev".
 FUZZY_WORD = 88.0
@@ -46,6 +49,7 @@ STEM_MIN = 4  # a shared beginning this long, with endings that differ by at mos
 STEM_SLACK = 4  # … this many letters, is the same word: Kazakh/Kazakhstan, энергетики/энергетика
 
 
+@lru_cache(maxsize=1 << 16)  # called for every word of every name and description
 def normalize(name: str) -> str:
     """Case, punctuation, quotation marks, a leading article and ё set aside."""
     folded = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
@@ -102,7 +106,7 @@ class StoredEntity:
 @dataclass(frozen=True)
 class Match:
     key: str
-    rule: str  # exact, person, acronym, demonym, fuzzy
+    rule: str  # exact, person, acronym, demonym, fuzzy, description
 
 
 class StoredEntities:
@@ -173,6 +177,24 @@ class StoredEntities:
         found = self._fuzzy(surface if normal is None else normal, person, context)
         return Match(found, "fuzzy") if found else None
 
+    def by_head(self, head: str, context: frozenset[str]) -> Match | None:
+        """The one stored entity a description with this head noun refers to in an article
+        with these content words: its name or an alias has the head noun, and every other word
+        of it is a word of the article ("the government" for "Government of Kazakhstan" in an
+        article that names Kazakhstan). None when no entity or several fit."""
+        word = normalize(head)
+        if not word:
+            return None
+        found = set()
+        for key, form in self._stem.get(word[:STEM_MIN], set()):
+            if not same_word(word, _head(form)):
+                continue
+            rest = [w for w in content_words(form) if not same_word(w, word)]
+            if all(any(same_word(w, c) for c in context) for w in rest):
+                found.add(key)
+        one = _one(found)
+        return Match(one, "description") if one else None
+
     def _person(self, words: list[str]) -> str | None:
         candidates = self._surname.get(words[-1], set())
         if len(words) == 1:
@@ -236,9 +258,9 @@ def _head(form: str) -> str:
     """The word a name is about: "Agency" in "Atomic Energy Agency of Kazakhstan", "plant" in
     "first nuclear power plant", «Правительство» in «Правительство Республики Казахстан»."""
     words = normalize(form).split()
-    if " of " in f" {' '.join(words)} ":
-        before = words[: words.index("of")]
-        return before[-1] if before else words[-1]
+    cut = next((i for i, w in enumerate(words) if w in HEAD_ENDS), None)
+    if cut is not None:  # "Agency of Kazakhstan", "embassy in Kazakhstan", "letter on the plant"
+        return words[cut - 1] if cut else words[-1]
     if re.search(r"[а-яё]", form.casefold()):
         return words[0]
     return words[-1]
