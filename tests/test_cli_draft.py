@@ -99,9 +99,10 @@ def test_the_seed_drafted_against_another_article_reuses_the_stored_ids(
                   "kursiv-media", "almaty-region", "kazakhstan-central-election-commission",
                   "russia"):  # fmt: skip
         assert set(entities[known]) == {"id", "mentions"}, known
+    # "The head of the Russian state corporation Rosatom, Alexander Likhachev": his role there
     assert [anchor_text(text, m) for m in entities["alexey-likhachev"]["mentions"]] == [
-        "Alexander Likhachev"
-    ]
+        "Head of Rosatom", "Alexander Likhachev", "president of Rosatom",
+    ]  # fmt: skip
     assert len(entities["kazakhstan"]["mentions"]) == 9
     new = [e for e in doc["entities"] if "name" in e]
     assert not {e["id"] for e in new} & stored
@@ -111,11 +112,23 @@ def test_the_seed_drafted_against_another_article_reuses_the_stored_ids(
         "Ministry of National Economy": "government_body",
     }.items() <= {e["name"]: e["kind"] for e in new}.items()
     # "nuclear power plant (NPP)": the stored "Kazakhstan's first nuclear power plant" in an
-    # article about Kazakhstan, and every later "NPP" with it
+    # article about Kazakhstan, every later "NPP" with it, and the project to build it
     plant = entities["kazakhstan-first-nuclear-power-plant"]
-    assert [anchor_text(text, m) for m in plant["mentions"]] == ["nuclear power plant"] + [
-        "NPP"
-    ] * 4
+    assert [anchor_text(text, m) for m in plant["mentions"]] == [
+        "nuclear power plant", "NPP", "initiative", "project", "NPP", "NPP", "project",
+        "project", "NPP",
+    ]  # fmt: skip
+    # what the article names by descriptions
+    by_name = {e["name"]: e for e in new}
+    letter = by_name["Publicly available letter"]
+    assert letter["kind"] == "document"
+    assert [anchor_text(text, m) for m in letter["mentions"]] == [
+        "publicly available letter", "letter", "document",
+    ]  # fmt: skip
+    assert by_name["International consortium"]["kind"] == "organization"
+    assert by_name["Consortium of international institutions"]["kind"] == "organization"
+    government = by_name["Government of Kazakhstan"]  # not stored: the country named most
+    assert [anchor_text(text, m) for m in government["mentions"]] == ["government"]
     claims = {anchor_text(text, c["anchors"][0]): c for c in doc["claims"]}
     tokayev = claims[
         "if the public supported the initiative, the project would need to be carried out by an "

@@ -264,6 +264,18 @@ def _draft(text: str, language: str = "en", **options: Any) -> tuple[dict[str, A
     return dict(doc), parsed
 
 
+def _by_occurrence(text: str, anchor: Any) -> Any:
+    """An anchor by context (``prefix``, ``suffix``) as the same quote by its occurrence."""
+    from tests.draft_shapes import resolve
+
+    if not isinstance(anchor, dict) or "occurrence" in anchor:
+        return anchor
+    found = resolve(text, anchor)
+    assert not isinstance(found, str), found
+    starts = [i for i in range(len(text)) if text.startswith(anchor["quote"], i)]
+    return {"quote": anchor["quote"], "occurrence": starts.index(found[0]) + 1}
+
+
 def test_a_draft_of_a_simple_article_passes_todays_ingest_check(tmp_path: Path) -> None:
     from app.ingest.document import read_fact_file
     from tests.draft_shapes import problems
@@ -280,8 +292,10 @@ def test_a_draft_of_a_simple_article_passes_todays_ingest_check(tmp_path: Path) 
     (event,) = doc["events"]
     assert event["time"]["date"] == "2025-03-03"
     assert event["modality"] == "occurred"
-    # everything but the file-level provenance is today's format: ingest reads it
+    # everything but the file-level provenance and anchors by context is today's format
     doc.pop("provenance")
+    for entity in doc["entities"]:
+        entity["mentions"] = [_by_occurrence(PLAIN, m) for m in entity["mentions"]]
     count_claim = next(c for c in doc["claims"] if "quantities" in c)
     assert count_claim["kind"] == "statistic"
     assert count_claim["quantities"] == [
@@ -296,7 +310,7 @@ def test_a_draft_of_a_simple_article_passes_todays_ingest_check(tmp_path: Path) 
         [],  # the publisher, not named in the text
         ["Jane Porter"],
         ["Springfield"],
-        ["Harbor bridge", "Harbor Bridge"],  # the headline's words too
+        ["Harbor bridge", "Harbor Bridge", "bridge"],  # the headline's, and "the bridge"
         ["City Transit Authority"],
     ]
     assert [c.source.claimant for c in resolved.claims] == [

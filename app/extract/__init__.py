@@ -3,7 +3,9 @@
 The pipeline, in the order it runs: :mod:`intake` reads a text or a saved HTML page,
 :mod:`parse` runs the language's models (spaCy for English, natasha for Russian) into one
 shape, :mod:`entities` finds the named things and their kinds, :mod:`match` recognises the
-ones already stored, :mod:`times` resolves time expressions against the publication date,
+ones already stored, :mod:`descriptions` adds what the article names with common nouns and the
+descriptions that refer back to an entity ("the letter", "the project", "the government"),
+:mod:`times` resolves time expressions against the publication date,
 :mod:`events` and :mod:`claims` find dated happenings and attributed statements, and
 :mod:`document` writes the draft. :mod:`command` runs it over files and folders.
 
@@ -23,6 +25,7 @@ REQUIRED_MODULES = (
     "lxml_html_clean",
     "rapidfuzz",
     "threadpoolctl",
+    "babel",
 )
 
 

@@ -45,6 +45,8 @@ SUBJECT = frozenset({"nsubj", "nsubjpass", "nsubj:pass", "csubj"})
 CONTENT = frozenset({"ccomp", "parataxis"})
 MARKERS = frozenset({"that", "что", "чтобы", "как"})
 PRONOUNS_PERSON = frozenset("he she his her он она его её ее".split())
+# Speakers who are unnamed even when the body they are in is named.
+ANONYMOUS = frozenset("source insider person people источник собеседник".split())
 QUOTES = "«»“”\"‘’'„"
 
 PENDING_CUES = re.compile(
@@ -472,7 +474,9 @@ def _claimant(
     # "Rosatom's director general Alexey Likhachev said": the person speaks
     people = [e for e in entities.within(start, end) if entities.by_id(e).kind == "person"]
     found = people[0] if people else entities.at(start, end, prefer=head.start)
-    if found is not None:
+    # "a source in the government": an unnamed source, whatever body it is in
+    anonymous = head.lemma in ANONYMOUS and entities.at(head.start, head.end) is None
+    if found is not None and not anonymous:
         return found, None
     if head.lemma in PRONOUNS_PERSON or head.text.lower() in PRONOUNS_PERSON:
         earlier = [

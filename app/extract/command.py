@@ -15,8 +15,9 @@ import orjson
 
 from app.extract import ExtractError
 from app.extract.claims import find_claims
+from app.extract.descriptions import add_descriptions
 from app.extract.document import ArticleMeta, build_document
-from app.extract.entities import find_entities, slugify
+from app.extract.entities import country_names, find_entities, slugify
 from app.extract.events import find_events
 from app.extract.intake import Article, input_files, read_article
 from app.extract.match import StoredEntities, content_words, load_stored
@@ -120,6 +121,7 @@ def draft_document(
 ) -> dict[str, object]:
     """The draft of one parsed article."""
     entities = find_entities(parsed, stored, publisher=options.publisher)
+    add_descriptions(parsed, stored, entities)
     times = find_times(parsed, options.published)
     events = find_events(parsed, entities, times, options.published)
     claims = find_claims(parsed, entities)
@@ -143,6 +145,7 @@ def prepare(language: Language) -> None:
     load(language)
     parsed = parse_many(["Warm-up\nOn Monday, 3 March 2025, nothing happened."], language)[0]
     find_times(parsed, dt.date(2025, 3, 4))
+    country_names()
 
 
 def run_draft(

@@ -11,6 +11,7 @@ a stored entity, to a new entity of the draft, or dropped (a demonym of nothing 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from app.extract.match import (
     Match,
@@ -215,16 +216,44 @@ POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 LEADING = frozenset({"the", "a", "an"})
 
 
-def kind_of(label: str | None, name: str) -> str:
-    """An entity kind for a name: its words' cue first, then the recogniser's label."""
+# Each kind's cues, as words and as beginnings of words (cues of four letters or more).
+_CUES = tuple(
+    (kind, frozenset(cues), tuple(c for c in cues if len(c) >= 4)) for kind, cues in KIND_CUES
+)
+# Codes of CLDR's territories that are no country.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+@cache
+def country_names() -> frozenset[str]:
+    """The names of the world's countries in English and Russian (CLDR's, through Babel),
+    normalised: the recogniser's GPE label does not tell a country from a city or a state."""
+    from babel import Locale
+
+    return frozenset(
+        normalize(name)
+        for language in ("en", "ru")
+        for code, name in Locale(language).territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    )
+
+
+def kind_of(label: str | None, name: str, normal: str | None = None) -> str:
+    """An entity kind for a name: its words' cue first, then the recogniser's label (a place
+    is a country when it has a country's name, in its dictionary form for Russian, and a
+    city otherwise)."""
     if DOMAIN.search(name):
         return "media_outlet"
     words = normalize(name).split()
     base = KIND_OF_LABEL.get(label or "", None) or "other"
     if base == "person":
         return "person"
-    for kind, cues in KIND_CUES:
-        if any(w == cue or (len(cue) >= 4 and w.startswith(cue)) for w in words for cue in cues):
+    if label == "GPE":
+        countries = country_names()
+        named = normalize(name) in countries or normalize(normal or name) in countries
+        base = "country" if named else "city"
+    for kind, exact, beginnings in _CUES:
+        if any(w in exact or w.startswith(beginnings) for w in words):
             if kind == "channel" and base != "other":
                 continue
             return kind
@@ -265,6 +294,14 @@ class Entities:
     items: list[DraftEntity]
     spans: list[tuple[int, int, str]]  # (start, end, entity id), in text order
     publisher: str | None  # id of the publisher's entity
+    context: frozenset[str] = frozenset()  # the article's content words
+
+    def add(self, start: int, end: int, entity: DraftEntity) -> None:
+        """One more mention of an entity of the draft."""
+        entity.mentions.append((start, end))
+        entity.mentions.sort()
+        self.spans.append((start, end, entity.id))
+        self.spans.sort()
 
     def at(self, start: int, end: int, prefer: int | None = None) -> str | None:
         """The entity named within [start, end): the mention covering ``prefer`` if any, else
@@ -282,6 +319,21 @@ class Entities:
 
     def by_id(self, entity_id: str) -> DraftEntity:
         return next(e for e in self.items if e.id == entity_id)
+
+
+class Taken:
+    """The characters that mentions already cover, to test a new span in one step."""
+
+    def __init__(self, length: int, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self.mask = bytearray(length)
+        for start, end in spans:
+            self.add(start, end)
+
+    def add(self, start: int, end: int) -> None:
+        self.mask[start:end] = b"\x01" * (end - start)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return 1 in self.mask[start:end]
 
 
 # --- finding candidates --------------------------------------------------------------------
@@ -342,6 +394,18 @@ def _ner_candidates(parsed: Parsed) -> list[Candidate]:
             ):
                 end = parsed.tokens[after].end
                 normal = None
+            # "Shymkent airport", "the Aktau port": a place and the facility it names are one
+            # name, the facility's (the noun is the place's head, or they modify one noun).
+            elif label in ("GPE", "LOC") and after is not None and parsed.language == "en":
+                noun = parsed.tokens[after]
+                place = parsed.tokens[span.last]
+                if (
+                    noun.pos == "NOUN"
+                    and kind_of(None, noun.text) == "facility"
+                    and parsed.text[end : noun.start].isspace()
+                    and (place.head == noun.i or place.head == noun.head != noun.i)
+                ):
+                    end, label, normal = noun.end, "FAC", None
             # "the Russian embassy": a demonym and the body it qualifies are one name.
             if label == "NORP" and after is not None:
                 noun = parsed.tokens[after]
@@ -354,7 +418,7 @@ def _ner_candidates(parsed: Parsed) -> list[Candidate]:
                 ):
                     end, label, normal = noun.end, "ORG", None
             surface = parsed.text[start:end]
-            kind = kind_of(label, surface) if label != "NORP" else None
+            kind = kind_of(label, surface, normal) if label != "NORP" else None
             cued = False
             before = parsed.token_at(start - 2) if start >= 2 else None
             if kind is not None and before is not None:
@@ -465,8 +529,9 @@ def _stored_candidates(
     if not len(stored):
         return []
     out = []
+    covered = Taken(len(parsed.text), ((c.start, c.end) for c in taken))
     for start, end in _phrases(parsed):
-        if any(c.start < end and start < c.end for c in taken):
+        if covered.overlaps(start, end):
             continue
         surface = parsed.text[start:end]
         found = stored.match(surface, context=context)
@@ -507,7 +572,9 @@ def slugify(name: str) -> str:
     return slug or "entity"
 
 
-class _Ids:
+class Ids:
+    """Ids for new entities: slugs of their names that no stored or drafted entity has."""
+
     def __init__(self, taken: set[str]) -> None:
         self.taken = set(taken)
 
@@ -541,7 +608,7 @@ def find_entities(
     found = _without_overlaps(found)
     found = _without_overlaps(found + _stored_candidates(parsed, stored, found, context))
 
-    ids = _Ids(stored.keys)
+    ids = Ids(stored.keys)
     items: list[DraftEntity] = []
     by_key: dict[str, DraftEntity] = {}  # stored id or local key -> entity
     acronyms: dict[str, DraftEntity] = {}
@@ -630,11 +697,12 @@ def find_entities(
         if not entity.stored:
             entity.id = ids.new(entity.name)
     placed += _draft_names(parsed, items, placed, context)
+    placed += _repeated_names(parsed, items, placed)
     placed += _surnames(parsed, items, placed)
     placed += _titles(parsed, items, placed)
     placed += _head_nouns(parsed, items, placed)
     spans = sorted((start, end, entity.id) for start, end, entity in placed)
-    return Entities(items, spans, publisher_entity.id if publisher_entity else None)
+    return Entities(items, spans, publisher_entity.id if publisher_entity else None, context)
 
 
 def _titles(
@@ -662,7 +730,7 @@ def _titles(
             title = " ".join(words)
             titles.setdefault(title, set()).add(id(entity))
             owner[id(entity)] = entity
-    taken = [(s, e) for s, e, _ in placed]
+    taken = Taken(len(parsed.text), ((s, e) for s, e, _ in placed))
     out: list[tuple[int, int, DraftEntity]] = []
     for title, people in titles.items():
         if len(people) != 1:
@@ -671,7 +739,7 @@ def _titles(
         pattern = rf"(?i)\b(?:the|этот|эта)\s+({re.escape(title)})\b(?!\s+(?:of|\w+ого|\w+ой)\b)"
         for m in re.finditer(pattern, parsed.text):
             span = (m.start(1), m.end(1))
-            if any(span[0] < e and s < span[1] for s, e in taken):
+            if taken.overlaps(*span):
                 continue
             entity.mentions.append(span)
             out.append((span[0], span[1], entity))
@@ -696,28 +764,75 @@ def _draft_names(
     if not named:
         return []
     index = StoredEntities(StoredEntity(key, e.name, e.kind, ()) for key, e in named.items())
-    taken = [(s, e) for s, e, _ in placed]
+    taken = Taken(len(parsed.text), ((s, e) for s, e, _ in placed))
     out: list[tuple[int, int, DraftEntity]] = []
     for start, end in _phrases(parsed):
-        if any(start < e and s < end for s, e in taken):
+        if taken.overlaps(start, end):
             continue
         found = index.match(parsed.text[start:end], context=context)
         if found is None:
             continue
         entity = named[found.key]
         entity.mentions.append((start, end))
-        taken.append((start, end))
+        taken.add(start, end)
         out.append((start, end, entity))
     for entity in named.values():
         entity.mentions.sort()
     return out
 
 
+def _repeated_names(
+    parsed: Parsed, items: list[DraftEntity], placed: list[tuple[int, int, DraftEntity]]
+) -> list[tuple[int, int, DraftEntity]]:
+    """A name found once names the same entity wherever else it is written the same way ("one
+    sense per discourse"): the recogniser judges each occurrence by its neighbours and misses
+    some ("the Kazakh firm Tengri Build" … "Tengri Build said"; a headline's «первой АЭС»).
+    Only names of two words or more, or one proper noun, that belong to one entity."""
+    owners: dict[str, set[int]] = {}
+    by_key: dict[int, DraftEntity] = {}
+    for start, end, entity in placed:
+        surface = parsed.text[start:end]
+        tokens = list(parsed.tokens_in(start, end))
+        if len(surface) < 3 or not surface[:1].isupper():
+            continue
+        if len(tokens) == 1 and parsed.tokens[tokens[0]].pos != "PROPN":
+            continue
+        owners.setdefault(surface, set()).add(id(entity))
+        by_key[id(entity)] = entity
+    taken = Taken(len(parsed.text), ((s, e) for s, e, _ in placed))
+    out: list[tuple[int, int, DraftEntity]] = []
+    for surface, keys in owners.items():
+        if len(keys) != 1:
+            continue
+        entity = by_key[next(iter(keys))]
+        for span in _occurrences(parsed.text, surface):
+            if taken.overlaps(*span):
+                continue
+            entity.mentions.append(span)
+            taken.add(*span)
+            out.append((span[0], span[1], entity))
+    for entity in items:
+        entity.mentions.sort()
+    return out
+
+
+def _occurrences(text: str, words: str) -> Iterable[tuple[int, int]]:
+    """Where ``words`` stand in the text as whole words."""
+    i = text.find(words)
+    while i != -1:
+        end = i + len(words)
+        before = text[i - 1] if i else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before in "_-" or after.isalnum() or after in "_-"):
+            yield i, end
+        i = text.find(words, i + 1)
+
+
 def _surnames(
     parsed: Parsed, items: list[DraftEntity], placed: list[tuple[int, int, DraftEntity]]
 ) -> list[tuple[int, int, DraftEntity]]:
     """A person named in full, then by the surname alone (in Russian, in any case ending)."""
-    taken = [(s, e) for s, e, _ in placed]
+    taken = Taken(len(parsed.text), ((s, e) for s, e, _ in placed))
     out: list[tuple[int, int, DraftEntity]] = []
     full_names: dict[str, set[int]] = {}
     owner: dict[int, DraftEntity] = {}
@@ -733,10 +848,10 @@ def _surnames(
         ending = r"[а-яё]{0,3}" if parsed.language == "ru" else ""
         for m in re.finditer(rf"(?<![\w-]){re.escape(surname)}{ending}(?![\w-])", parsed.text):
             span = (m.start(), m.end())
-            if any(span[0] < e and s < span[1] for s, e in taken):
+            if taken.overlaps(*span):
                 continue
             entity.mentions.append(span)
-            taken.append(span)
+            taken.add(*span)
             out.append((span[0], span[1], entity))
     return out
 
@@ -765,14 +880,14 @@ def _head_nouns(
         heads.setdefault(parsed.tokens[root].lemma, set()).add(id(entity))
         owner[id(entity)] = entity
         first_seen[id(entity)] = min(first_seen.get(id(entity), end), end)
-    taken = [(s, e) for s, e, _ in placed]
+    taken = Taken(len(parsed.text), ((s, e) for s, e, _ in placed))
     out: list[tuple[int, int, DraftEntity]] = []
     for t in parsed.tokens:
         entities = heads.get(t.lemma)
         if not entities or len(entities) != 1 or t.pos != "NOUN" or not t.text.islower():
             continue
         key = next(iter(entities))
-        if t.start < first_seen[key] or any(t.start < e and s < t.end for s, e in taken):
+        if t.start < first_seen[key] or taken.overlaps(t.start, t.end):
             continue
         if parsed.language == "en":
             determiner = [parsed.tokens[c].lemma for c in parsed.children[t.i]]

@@ -112,8 +112,14 @@ class Parsed:
 
     def tokens_in(self, start: int, end: int) -> range:
         """The tokens wholly or partly inside [start, end)."""
-        first = next((t.i for t in self.tokens if t.end > start), len(self.tokens))
-        last = first
+        lo, hi = 0, len(self.tokens)
+        while lo < hi:  # the first token that ends after start
+            mid = (lo + hi) // 2
+            if self.tokens[mid].end <= start:
+                lo = mid + 1
+            else:
+                hi = mid
+        first = last = lo
         while last < len(self.tokens) and self.tokens[last].start < end:
             last += 1
         return range(first, last)
@@ -348,6 +354,17 @@ def _from_natasha(text: str) -> Parsed:
         for a, b, label, normal in named
     ]
     return Parsed(text, "ru", tokens, sentences, parsed_spans)
+
+
+def russian_genitive(word: str) -> str:
+    """A Russian word in the genitive case, in the case it was written in («Казахстан» →
+    «Казахстана»); the word itself when the dictionary does not know it."""
+    forms = _russian().morph_vocab.parse(word)
+    inflected = forms[0].inflect({"Gen"}) if forms else None
+    if inflected is None:
+        return word
+    out: str = inflected.word
+    return out[:1].upper() + out[1:] if word[:1].isupper() else out
 
 
 def _index_at(starts: Sequence[int], offset: int) -> int:
