@@ -418,7 +418,10 @@ def add_descriptions(parsed: Parsed, stored: StoredEntities, entities: Entities)
     institutions: list[Phrase] = []
     phrases = _phrases(parsed, named)
     for phrase in [p for p in phrases if not p.headline] + [p for p in phrases if p.headline]:
-        if phrase.headline:
+        heads = {h for r in referents for h in r.heads}
+        if _class_of(phrase.lemma) is None and not _same_head(phrase.lemma, heads, russian):
+            fitting = []  # no referent has its head noun: no need to look at each
+        elif phrase.headline:
             fitting = [r for r in referents if _compatible(phrase, r, russian)]
         elif phrase.definite:
             fitting = [
