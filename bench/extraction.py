@@ -327,7 +327,7 @@ def draft_case(case: Case, work: Path) -> tuple[dict[str, Any], str, set[str], f
 
 def speed_child(language: str, count: int, source: Path, work: Path) -> dict[str, float]:
     """Draft ``count`` copies of one text; runs in the child process."""
-    from app.extract.command import DraftOptions, prepare, run_draft
+    from app.extract.command import BATCH, DraftOptions, prepare, run_draft
     from app.extract.parse import parse_many
 
     lang: Language = "en" if language == "en" else "ru"
@@ -354,8 +354,8 @@ def speed_child(language: str, count: int, source: Path, work: Path) -> dict[str
     # the models alone, on the same texts, in the same batches
     texts = [text.decode("utf-8")] * count
     model_started = time.process_time()
-    for i in range(0, count, 16):
-        parse_many(texts[i : i + 16], lang)
+    for i in range(0, count, BATCH):
+        parse_many(texts[i : i + BATCH], lang)
     model_ms = (time.process_time() - model_started) / count * 1000
     peak_mb = peak_rss_mb()
     return {

@@ -21,10 +21,10 @@ from app.extract.entities import country_names, find_entities, slugify
 from app.extract.events import find_events
 from app.extract.intake import Article, input_files, read_article
 from app.extract.match import StoredEntities, content_words, load_stored
-from app.extract.parse import Language, Parsed, load, model_info, parse_many
+from app.extract.parse import STEP_BATCH, Language, Parsed, load, model_info, parse_many
 from app.extract.times import find_times
 
-BATCH = 16  # articles parsed together
+BATCH = STEP_BATCH  # articles parsed together
 ID_MAX = 120
 
 
