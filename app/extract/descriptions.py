@@ -49,7 +49,6 @@ equally: a draft that misses a reference costs the reviewer less than a wrong on
 """
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from app.extract.entities import DraftEntity, Entities, Ids
@@ -360,8 +359,10 @@ def _descriptors(parsed: Parsed, start: int, end: int) -> set[str]:
 # --- which referent a description refers to -------------------------------------------------
 
 
-def _same_head(lemma: str, heads: Iterable[str], russian: bool) -> bool:
-    return any(lemma == h or (russian and len(lemma) >= 5 and h.endswith(lemma)) for h in heads)
+def _same_head(lemma: str, heads: set[str], russian: bool) -> bool:
+    if lemma in heads:
+        return True
+    return russian and len(lemma) >= 5 and any(h.endswith(lemma) for h in heads)
 
 
 def _unsure_place(referent: Referent) -> bool:
@@ -417,8 +418,8 @@ def add_descriptions(parsed: Parsed, stored: StoredEntities, entities: Entities)
     named = [(s, e) for s, e, _ in entities.spans]
     institutions: list[Phrase] = []
     phrases = _phrases(parsed, named)
+    heads = {h for r in referents for h in r.heads}  # every referent's head nouns
     for phrase in [p for p in phrases if not p.headline] + [p for p in phrases if p.headline]:
-        heads = {h for r in referents for h in r.heads}
         if _class_of(phrase.lemma) is None and not _same_head(phrase.lemma, heads, russian):
             fitting = []  # no referent has its head noun: no need to look at each
         elif phrase.headline:
@@ -450,6 +451,7 @@ def add_descriptions(parsed: Parsed, stored: StoredEntities, entities: Entities)
                 continue
         kind = KIND_OF_HEAD.get(phrase.lemma)
         if kind is not None:
+            heads.add(phrase.lemma)
             referents.append(
                 Referent(
                     kind,
