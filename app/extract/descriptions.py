@@ -22,7 +22,8 @@ descriptions, with the parse giving each description its head noun, determiner a
    the article has mentioned most: "the terminal" is the one the article is about.
 3. **Class nouns.** A definite "the document", "the company", "the country", "the city" or
    "the project" refers to the entity of a kind it stands for that was mentioned last (a
-   document; a company or organisation; …). A facility being built is also a project ("the
+   document; a company or organisation; …), unless a clause says which one it means ("the
+   company named as its leader" is a new one). A facility being built is also a project ("the
    construction of a power plant … the project"). A place the database holds is preferred to
    one only the recogniser found, whose label (GPE) does not tell a country from a city; the
    latter takes the kind the class noun gives it ("Shymkent's mayor … the city").
