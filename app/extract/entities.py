@@ -769,7 +769,8 @@ def _draft_names(
     for start, end in _phrases(parsed):
         if taken.overlaps(start, end):
             continue
-        found = index.match(parsed.text[start:end], context=context)
+        surface = parsed.text[start:end]
+        found = index.match(surface, context=context) if index.may_match(surface) else None
         if found is None:
             continue
         entity = named[found.key]

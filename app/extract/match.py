@@ -177,6 +177,14 @@ class StoredEntities:
         found = self._fuzzy(surface if normal is None else normal, person, context)
         return Match(found, "fuzzy") if found else None
 
+    def may_match(self, surface: str) -> bool:
+        """Whether :meth:`match` could find anything for a name: a word of it begins like a
+        word of a stored name, or it is one word in capitals (an acronym)."""
+        stripped = surface.strip()
+        if stripped.isupper() and " " not in stripped:
+            return True
+        return any(w[:STEM_MIN] in self._stem for w in content_words(surface))
+
     def by_head(self, head: str, context: frozenset[str]) -> Match | None:
         """The one stored entity a description with this head noun refers to in an article
         with these content words: its name or an alias has the head noun, and every other word
