@@ -6,6 +6,7 @@ entities are read once, read-only; each language's models are loaded once.
 """
 
 import datetime as dt
+import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -141,11 +142,17 @@ def draft_document(
 
 
 def prepare(language: Language) -> None:
-    """Load a language's models and date tables now, before the first article."""
+    """Load a language's models and date tables now, before the first article.
+
+    What is loaded lives as long as the process, so it is then moved out of the garbage
+    collector's sight (``gc.freeze``): with the models loaded, each full collection walked some
+    200,000 objects, 100 ms each time, about a tenth of the CPU a run of drafts took.
+    """
     load(language)
     parsed = parse_many(["Warm-up\nOn Monday, 3 March 2025, nothing happened."], language)[0]
     find_times(parsed, dt.date(2025, 3, 4))
     country_names()
+    gc.freeze()
 
 
 def run_draft(
