@@ -423,7 +423,8 @@ def render(
         f"{platform.python_version()}",
         f"- **Software:** spaCy {version('spacy')} with en_core_web_sm 3.8.0, natasha "
         f"{version('natasha')}, dateparser {version('dateparser')}, trafilatura "
-        f"{version('trafilatura')}, rapidfuzz {version('rapidfuzz')}",
+        f"{version('trafilatura')}, rapidfuzz {version('rapidfuzz')}, Babel {version('babel')}; "
+        f"NumPy {version('numpy')} with {_blas_name()}",
         "- **Method:** each article drafted against a database holding only the other "
         "hand-written articles; judged against its own hand-written fact file "
         "(see bench/README.md).",
@@ -490,10 +491,23 @@ def render(
         "",
         f"Load average at the end: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} on "
         f"{os.cpu_count()} cores. Articles per CPU second (the process's own CPU time, on its "
-        "one core) is the figure judged: other work on the machine lengthens the wall time, "
-        "not the CPU time.",
+        "one core) is the figure judged: other work on the machine lengthens the wall time "
+        "far more than the CPU time, but not nothing (the caches are shared), so compare runs "
+        "made side by side.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _blas_name() -> str:
+    """The BLAS NumPy's matrix products go to (the English models' through thinc)."""
+    import numpy  # noqa: F401 - loads the BLAS it brings
+    from threadpoolctl import threadpool_info
+
+    found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not found:  # pragma: no cover - NumPy always brings one
+        return "no BLAS found"
+    info = found[0]
+    return f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernels)"
 
 
 CHROME_WORDS = ("Subscribe", "Advertisement", "Related stories", "newsletter", "Privacy", "©")
