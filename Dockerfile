@@ -3,6 +3,10 @@
 #
 #   docker build -t article-facts .
 #   docker run --rm -p 127.0.0.1:8000:8000 article-facts      # seed loaded, /docs works offline
+#
+# With the offline draft extractor (`article-facts draft`, its models inside the image):
+#
+#   docker build --build-arg EXTRAS=extract -t article-facts:extract .
 
 # ---------------------------------------------------------------- builder
 FROM python:3.11-slim AS builder
@@ -25,10 +29,14 @@ WORKDIR /src
 #    - the dependencies are shipped as bytecode only (compileall -b writes x.pyc beside x.py,
 #      then the .py files go: -24 MB). Their frames in a traceback show file and line, not the
 #      source text; the project's own code (layer 2) keeps its sources.
+#    EXTRAS names more extras of pyproject.toml to install (comma-separated), e.g. "extract".
+ARG EXTRAS=""
 COPY pyproject.toml ./
 # hadolint ignore=DL3003
-RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-print("\n".join(p["dependencies"] + p["optional-dependencies"]["postgres"]))' > /tmp/requirements.txt \
+RUN EXTRAS="$EXTRAS" python -c 'import os, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+extras = ["postgres"] + [e.strip() for e in os.environ["EXTRAS"].split(",") if e.strip()]; \
+print("\n".join(p["dependencies"] + [r for e in extras for r in p["optional-dependencies"][e]]))' \
+        > /tmp/requirements.txt \
  && pip --python /opt/venv/bin/python install --no-cache-dir --disable-pip-version-check \
         --no-compile -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt \
@@ -54,6 +62,9 @@ COPY app ./app
 RUN pip --python /opt/venv/bin/python install --no-cache-dir --disable-pip-version-check \
         --no-deps . \
  && cd / \
+ && if [ -n "$EXTRAS" ]; then /opt/venv/bin/python -c 'from app.extract import missing_modules; \
+from app.extract.command import prepare; assert not missing_modules(), missing_modules(); \
+prepare("en"); prepare("ru")'; fi \
  && seed=$(/opt/venv/bin/python -c 'from app.settings import bundled_path; print(bundled_path("data"))') \
  && ln -s "$seed" /opt/venv/seed \
  && ls /opt/venv/seed/*.json \

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ import typer
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
@@ -203,6 +205,95 @@ def entities_find(
             Text("" if row["matched"] == row["name"] else row["matched"]),
         )
     out.print(table)
+
+
+class DraftLanguage(StrEnum):
+    en = "en"
+    ru = "ru"
+
+
+@cli.command()
+def draft(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Articles: plain text (headline on the first line) or saved HTML pages, or "
+            "folders of them (*.txt, *.html).",
+            show_default=False,
+        ),
+    ],
+    published: Annotated[
+        dt.datetime,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Publication date, YYYY-MM-DD.", show_default=False
+        ),
+    ],
+    language: Annotated[DraftLanguage, typer.Option(help="Language of the articles.")],
+    publisher: Annotated[str | None, typer.Option(help="Publisher, e.g. Kursiv.media.")] = None,
+    url: Annotated[str | None, typer.Option(help="URL of the article.")] = None,
+    article_id: Annotated[
+        str | None, typer.Option("--id", help="Article id (one input only).")
+    ] = None,
+    database_url: DatabaseOpt = None,
+    no_database: Annotated[
+        bool, typer.Option("--no-database", help="Match no stored entities.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Draft file (one input) or folder (several); by default <input>.facts.json "
+            "beside each input.",
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar for several inputs.")] = True,
+) -> None:
+    """Draft fact files from raw articles, offline, for a person to review before ingest."""
+    from app.extract import INSTALL_HINT, ExtractError, missing_modules
+
+    if missing_modules():
+        err.print(f"Error: draft needs the extract extra: {INSTALL_HINT}", markup=False)
+        raise typer.Exit(1)
+    from app.extract.command import DraftOptions, run_draft
+
+    options = DraftOptions(
+        published=published.date(),
+        language="ru" if language is DraftLanguage.ru else "en",
+        publisher=publisher,
+        url=url,
+        article_id=article_id,
+        database_url=None if no_database else _settings(database_url=database_url).database_url,
+        output=output,
+        overwrite=overwrite,
+    )
+    bar = Progress(
+        TextColumn("Drafting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("draft", total=None)
+    shown = progress and err.is_terminal
+
+    def advance(done: int, total: int) -> None:
+        if shown and total > 1:
+            bar.start()
+            bar.update(task, completed=done, total=total)
+
+    try:
+        written = run_draft(paths, options, on_progress=advance)
+    except ExtractError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        if shown:
+            bar.stop()
+    for path in written:
+        out.print(f"Wrote {path}", markup=False)
 
 
 @cli.command()

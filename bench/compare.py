@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
     text = render(results)
     if args.write_results:
-        write_results_md("", text)
+        write_results_md(section="comparison", body=text)
     sys.stdout.write(text)
     say(f"results: {out}")
     return 0

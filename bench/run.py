@@ -1293,24 +1293,39 @@ def work_lock(work: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# RESULTS.md ends with the last side-by-side comparison (``bench/compare.py``), if any, which
-# a new full run keeps.
-COMPARISON_MARK = "<!-- side-by-side comparison -->"
+# RESULTS.md holds the last full run, then what the other benchmarks last wrote, each in a
+# section of its own that a full run (and each other) keeps: the side-by-side comparison of
+# two commits (bench/compare.py) and the extraction benchmark (bench/extraction.py).
+SECTIONS = ("comparison", "extraction")
+_SECTION = re.compile(r"^<!-- section: (\w+) -->$", re.M)
 
 
-def write_results_md(text: str, comparison: str | None = None) -> None:
-    """Write RESULTS.md: ``text`` (a full run; empty: the one it held), then ``comparison``
-    (None: the one it held)."""
-    old = _read(str(RESULTS_MD))
-    held, mark, kept = old.partition(COMPARISON_MARK)
-    if comparison is None:
-        comparison = kept if mark else ""
-    if not text:
-        text = held
-    body = text.rstrip() + "\n"
-    if comparison.strip():
-        body += f"\n{COMPARISON_MARK}\n{comparison.strip()}\n"
-    RESULTS_MD.write_text(body, "utf-8")
+def _sections(text: str) -> tuple[str, dict[str, str]]:
+    """RESULTS.md as the full run's text and each section's, by name."""
+    marks = list(_SECTION.finditer(text))
+    if not marks:
+        return text, {}
+    found = {
+        m.group(1): text[m.end() : (marks[i + 1].start() if i + 1 < len(marks) else len(text))]
+        for i, m in enumerate(marks)
+    }
+    return text[: marks[0].start()], found
+
+
+def write_results_md(
+    text: str = "", *, section: str | None = None, body: str | None = None
+) -> None:
+    """Write RESULTS.md: the full run's ``text`` (empty: the one it holds), then the sections,
+    with ``body`` as the section called ``section``."""
+    held, sections = _sections(_read(str(RESULTS_MD)))
+    if section is not None:
+        assert section in SECTIONS, section
+        sections[section] = body or ""
+    out = (text or held).rstrip() + "\n"
+    for name in SECTIONS:
+        if sections.get(name, "").strip():
+            out += f"\n<!-- section: {name} -->\n{sections[name].strip()}\n"
+    RESULTS_MD.write_text(out, "utf-8")
 
 
 def now() -> str:

