@@ -81,9 +81,10 @@ class Settings(BaseSettings):
     )
     event_loop: Literal["asyncio", "uvloop"] = Field(
         default="asyncio",
-        description="Event loop of `serve`. `uvloop` costs a few microseconds less per request "
-        "but, once the server is saturated, serves some connections far later than others (a "
-        "p99 latency 6-10 times the median, where `asyncio` keeps it near the median).",
+        description="Event loop of `serve`. `uvloop` (the `uvloop` extra) costs a few "
+        "microseconds less per request but, once the server is saturated, serves some "
+        "connections far later than others (a p99 latency 6-10 times the median, where "
+        "`asyncio` keeps it near the median).",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info", description="Server log level."
@@ -174,6 +175,13 @@ class Settings(BaseSettings):
         if url.drivername in ("sqlite", "sqlite+pysqlite"):
             return value
         raise ValueError(f"{EXPECTED_URL}; {url.drivername!r} is not supported")
+
+    @field_validator("event_loop")
+    @classmethod
+    def _loop_installed(cls, value: str) -> str:
+        if value == "uvloop" and find_spec("uvloop") is None:
+            raise ValueError("uvloop is not installed: pip install 'article-facts[uvloop]'")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -101,6 +102,15 @@ def test_log_config_follows_the_settings() -> None:
     assert "level" not in text_config["loggers"][ACCESS_LOGGER]
     json_config = log_config(Settings(log_format="json"))
     assert json_config["formatters"]["default"] == {"()": "app.logs.JSONFormatter"}
+
+
+def test_uvloop_without_its_extra_is_refused_with_the_way_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if it were not installed
+    with pytest.raises(ValidationError, match=r"pip install 'article-facts\[uvloop\]'"):
+        Settings(event_loop="uvloop")
+    assert Settings(event_loop="asyncio").event_loop == "asyncio"
 
 
 @pytest.mark.parametrize(
