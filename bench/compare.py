@@ -284,7 +284,8 @@ def render(results: Json) -> str:
         f"- **Command:** `{results['command']}`",
         f"- **When:** {results['started']} – {results['finished']} (UTC)",
         f"- **Machine:** {results['machine']['cpu_model']}, {results['machine']['cores']} cores; "
-        f"load average at start {results['machine']['load_average_at_start']}",
+        "load average at start "
+        + ", ".join(f"{x:.2f}" for x in results["machine"]["load_average_at_start"]),
         f"- **Method:** both commits served by `article-facts serve` ({_placement(method)}), "
         f"from one SQLite database of {results['articles']:,} articles; "
         f"`wrk -t1 -c{method['connections']}`; per route "
