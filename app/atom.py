@@ -1,7 +1,7 @@
 """Claim status changes as an Atom feed (RFC 4287), for fact-checkers' feed readers.
 
 Each entry is one status change: its title says the new status and the claim, its author is
-who made the change (``ingest`` for a fact file, else the reviewer's token name), its
+who made the change (``ingest`` for the command, else the writing token's name), its
 ``updated`` time is when it was recorded, and its summary says what changed and why. Its
 links are the article as a page with its facts highlighted (what a reader opens) and the
 claim in the API. Ids are ``urn:uuid:`` URNs derived from the API's public URL and the

@@ -9,8 +9,9 @@ revisions and change ids grow together in commit order: a reader whose snapshot 
 revision R has seen every change with ``revision <= R``, and asks for ``revision > R`` next.
 
 Kinds of change: ``article_added``, ``article_updated`` (its fact file changed something),
-``article_deleted``, and ``status_changed`` (a claim's status, ``from`` → ``to``, by its
-``actor``: ``ingest`` for a fact file, else the reviewer's token name). A claim's first
+``article_deleted``, and ``status_changed`` (a claim's status, ``from`` → ``to``). Each
+has its ``actor``: ``ingest`` for the command, else the name of the token that wrote (the
+uploader's for a fact file sent over HTTP, the reviewer's for a status). A claim's first
 status is not a change: it comes with its article.
 """
 
@@ -117,11 +118,15 @@ def record(
 
 
 def record_loads(
-    conn: Connection, loads: Sequence[tuple[str, "LoadResult"]], now: dt.datetime
+    conn: Connection,
+    loads: Sequence[tuple[str, "LoadResult"]],
+    now: dt.datetime,
+    actor: str = INGEST_ACTOR,
 ) -> int | None:
     """Publish what the fact files loaded in one transaction changed: one data revision for
     them all, and each changed article (added or updated) with its claims' status changes
-    under it. The new revision, or None when nothing changed.
+    under it, by ``actor`` (``ingest``, or the name of the token that uploaded the file). The
+    new revision, or None when nothing changed.
     """
     changed = [(article, result) for article, result in loads if result.changed]
     if not changed:
@@ -135,6 +140,7 @@ def record_loads(
             article=article,
             kind=ARTICLE_ADDED if result.get("articles", "added") else ARTICLE_UPDATED,
             statuses=result.status_changes,
+            actor=actor,
         )
     return revision
 

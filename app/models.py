@@ -518,8 +518,9 @@ class ClaimStatusChange(SQLModel, table=True):
     status: str = Field(max_length=40)
     rationale: str
     recorded_at: dt.datetime
-    # Who recorded the change: `ingest` for a fact file, else the name of the reviewer's
-    # token. Changes recorded before actors were kept were all ingest's.
+    # Who recorded the change: `ingest` for a fact file the command loaded, else the name of
+    # the token that wrote it (the uploader's, or the reviewer's). Changes recorded before
+    # actors were kept were all ingest's.
     actor: str = Field(sa_column=Column(String(200), nullable=False, server_default=INGEST_ACTOR))
     # Evidence a reviewer gave with the change (JSON objects: source, stance, url…).
     evidence: list[dict[str, Any]] | None = _json()

@@ -228,7 +228,8 @@ class StatusChange(Schema):
     rationale: str
     recorded_at: dt.datetime = Field(description="When the change was recorded (UTC).")
     actor: str = Field(
-        description="Who made it: `ingest` for a fact file, else the reviewer's token name."
+        description="Who made it: `ingest` for a fact file `article-facts ingest` loaded, else "
+        "the name of the token that wrote it (an uploader's or a reviewer's)."
     )
     evidence: list[ReviewEvidence] = Field(
         description="Evidence the reviewer gave with the change (none from fact files)."

@@ -25,7 +25,7 @@ from tests.conftest import DATA, SEED_ARTICLE, TEXT, Ingest, minimal_doc, write_
 from tests.databases import dump
 from tests.server import serve
 from tests.test_cli import REFUSE_ARTICLE_1
-from tests.writing import bearer, data, inline_seed, make_token, runner
+from tests.writing import bearer, data, inline_seed, make_token, runner, secret_of
 
 CLAIM = f"{SEED_ARTICLE}.rosatom-head-seeks-meeting"
 STATUS = f"/claims/{CLAIM}/status"
@@ -111,7 +111,7 @@ def test_the_token_appears_in_no_log_line_error_or_response(
     client: TestClient, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = make_token(db_url, "dave", "write")
-    secret = token.rsplit("_", 1)[-1]
+    secret = secret_of(token)
     wrong = token[:-4] + "AAAA"
     with caplog.at_level(logging.DEBUG):
         responses = [
@@ -220,7 +220,10 @@ def test_an_upload_is_201_then_the_same_file_changes_nothing(
     assert response.json()["outcome"] == "added" and response.json()["revision"] == 2
     assert client.get("/articles/test-article").json()["title"] == "Alice meets Bob"
     claim = client.get("/claims/test-article.talks-went-well").json()
-    assert [(h["status"], h["actor"]) for h in claim["history"]] == [("pending", "ingest")]
+    # what an upload records is the uploader's: its token's name
+    assert [(h["status"], h["actor"]) for h in claim["history"]] == [("pending", "write-user")]
+    added = client.get("/changes?since=1").json()["items"]
+    assert [(c["kind"], c["actor"]) for c in added] == [("article_added", "write-user")]
     before = data(db_url)
     again = client.post("/fact-files", json=minimal_doc(), headers=auth)
     assert again.status_code == 200
@@ -314,7 +317,7 @@ def test_a_server_refuses_a_large_body_before_it_arrives(db_url: str, ingest: In
                 answer += received
         assert answer.startswith("HTTP/1.1 413 "), answer
         assert "50,000,000 bytes; this server accepts at most 1,000" in answer
-    assert token.rsplit("_", 1)[-1] not in server.output()
+    assert secret_of(token) not in server.output()
 
 
 def test_write_requests_are_strict(client: TestClient, tokens: dict[str, str], db_url: str) -> None:
@@ -440,7 +443,7 @@ def test_deleting_an_article_keeps_shared_entities_and_histories(
         ("confirmed", "review-user"),
     ]
     kinds = [(c["kind"], c["actor"]) for c in client.get("/changes?since=3").json()["items"]]
-    assert kinds == [("article_deleted", "write-user"), ("article_added", "ingest")]
+    assert kinds == [("article_deleted", "write-user"), ("article_added", "write-user")]
 
 
 # --- POST /claims/{id}/status -------------------------------------------------------------------
@@ -590,7 +593,7 @@ def test_a_re_ingest_keeps_a_reviewers_decision_unless_the_file_changes_it(
     assert f"Error: {path}: $.claims[0].status: claim {CLAIM!r} was set to" in result.stderr
     assert data(db_url) == before
 
-    # Overridden: the file's status is appended by ingest, and the review ends.
+    # Overridden: the file's status is appended as its uploader's, and the review ends.
     response = client.post("/fact-files?override_reviews=true", json=changed, headers=write)
     assert response.status_code == 200, response.text
     assert response.json()["status_changes"] == [
@@ -600,7 +603,7 @@ def test_a_re_ingest_keeps_a_reviewers_decision_unless_the_file_changes_it(
     assert [(h["status"], h["actor"]) for h in claim["history"]] == [
         ("pending", "ingest"),
         ("confirmed", "review-user"),
-        ("refuted", "ingest"),
+        ("refuted", "write-user"),
     ]
     back = _seed_with(local, status="pending")
     assert client.post("/fact-files", json=back, headers=write).status_code == 200
@@ -856,5 +859,5 @@ def test_concurrent_uploads_and_status_changes_while_the_api_serves_reads(
             assert sum(c["kind"] == "article_added" for c in feed) == 1 + 2 * per_uploader
             assert sum(c["actor"] == "reviewer" for c in feed) == decisions
             assert [c["revision"] for c in feed] == sorted(c["revision"] for c in feed)
-    assert writer.rsplit("_", 1)[-1] not in server.output()
-    assert reviewer.rsplit("_", 1)[-1] not in server.output()
+    assert secret_of(writer) not in server.output()
+    assert secret_of(reviewer) not in server.output()

@@ -22,6 +22,13 @@ def make_token(db_url: str, name: str, scope: str) -> str:
     return result.stdout.strip().splitlines()[-1].split()[-1]
 
 
+def secret_of(token: str) -> str:
+    """The secret part of ``af_<key>_<secret>`` (which may itself hold underscores)."""
+    prefix, key, secret = token.split("_", 2)
+    assert (prefix, len(key)) == ("af", 16)
+    return secret
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

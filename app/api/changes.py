@@ -84,7 +84,10 @@ class Change(Schema):
     from_: VerificationStatus | None = Field(alias="from", description="Its status before.")
     to: VerificationStatus | None = Field(description="Its status after.")
     rationale: str | None = Field(description="Why it has its new status.")
-    actor: str = Field(description="`ingest` for a fact file, else the token's name.")
+    actor: str = Field(
+        description="`ingest` for what `article-facts ingest` loaded, else the name of the "
+        "token that wrote it."
+    )
     recorded_at: Any = Field(description="When the change was made (UTC).")
 
 

@@ -288,6 +288,7 @@ async def upload_fact_file(
             dry_run=params.dry_run,
             override_reviews=params.override_reviews,
             update_entities=params.update_entities,
+            actor=token.name,
         )
 
     try:

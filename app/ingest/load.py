@@ -136,6 +136,9 @@ class LoadContext:
     reports: bool | None = None
     # Whether a file's status may replace one a reviewer set since (see ``app.reviews``).
     override_reviews: bool = False
+    # Who the status changes a file makes are recorded as: ``ingest`` for a run of the
+    # command, the token's name for an upload.
+    actor: str = INGEST_ACTOR
 
 
 def _fingerprint(*parts: Any) -> int:
@@ -1264,7 +1267,7 @@ def _load_claims(
         previous = old.status if old is not None else recorded
         if previous != status:
             rationale = c.values["rationale"]
-            history.append((key, seq + 1, status, rationale, now, INGEST_ACTOR))
+            history.append((key, seq + 1, status, rationale, now, ctx.actor))
             if previous is not None:
                 result.status_changes.append(changes.StatusChange(key, previous, status, rationale))
     fts.index_new_rows(conn, "claim", added)

@@ -32,6 +32,7 @@ from app.ingest.load import (
     load_article,
     plan_article,
 )
+from app.models import INGEST_ACTOR
 
 # What errors name as the file (an upload has no path).
 UPLOAD = Path("upload")
@@ -84,9 +85,11 @@ def upload(
     dry_run: bool = False,
     override_reviews: bool = False,
     update_entities: bool = False,
+    actor: str = INGEST_ACTOR,
 ) -> Uploaded:
     """Load a checked fact file in one transaction of the writer ``engine`` (committed unless
-    ``dry_run``), checked against what is stored in that transaction as ingest checks a run.
+    ``dry_run``), checked against what is stored in that transaction as ingest checks a run;
+    its changes are recorded as ``actor``'s (the uploading token's name).
     Raises FactFileErrors (the rules across articles, ``reviews.ReviewConflict``) with
     nothing written."""
     with Session(engine) as session:
@@ -100,12 +103,15 @@ def upload(
                 update_entities=update_entities,
                 override_reviews=override_reviews,
                 declared=first_declarations([plan.declarations]),
+                actor=actor,
             )
             try:
                 result = load_article(session, plan, now=now, context=context)
             except LoadRefused as exc:
                 raise FactFileErrors(exc.errors) from None
-            revision = None if dry_run else changes.record_loads(conn, [(plan.key, result)], now)
+            revision = (
+                None if dry_run else changes.record_loads(conn, [(plan.key, result)], now, actor)
+            )
         except BaseException:
             transaction.rollback()
             raise
