@@ -17,7 +17,8 @@ The rule when the article's fact file is loaded again (``reconcile``, called by
   load is refused, with an error naming the claim, the reviewer, when and what they
   decided, unless the caller overrides reviews (``article-facts ingest --override-reviews``,
   ``POST /fact-files?override_reviews=true``): then the file's status is appended to the
-  history by ``ingest`` and the review ends.
+  history by whoever loads it (``ingest``, or the uploading token's name) and the review
+  ends.
 """
 
 import datetime as dt

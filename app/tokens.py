@@ -81,7 +81,9 @@ def check_name(name: str) -> str:
             "starting with a letter or digit"
         )
     if name == INGEST_ACTOR:
-        raise TokenError(f"{name!r} is the actor of fact files; pick another name")
+        raise TokenError(
+            f"{name!r} is the actor of `article-facts ingest`; pick another name"
+        )
     return name
 
 

@@ -631,7 +631,13 @@ def test_a_file_that_comes_to_agree_with_the_reviewer_ends_no_review(
         cli, ["ingest", str(path), "--override-reviews", "--database-url", db_url]
     )
     assert result.exit_code == 0, result.output
-    assert client.get(f"/claims/{CLAIM}").json()["status"] == "pending"
+    claim = client.get(f"/claims/{CLAIM}").json()
+    assert claim["status"] == "pending"
+    # what the command loads is the command's, what an upload loads its uploader's
+    assert claim["history"][-1]["actor"] == "ingest"
+    feed = client.get("/changes", params={"limit": 500}).json()["items"]
+    assert [c["actor"] for c in feed if c["kind"] == "status_changed"][-1] == "ingest"
+    assert {c["actor"] for c in feed if c["kind"] == "article_updated"} == {"ingest", "write-user"}
 
 
 # --- POST /drafts -----------------------------------------------------------------------------

@@ -210,8 +210,10 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _busy_backends(url: str) -> int:
-    """How many of PostgreSQL's other backends are running something (autovacuum included);
-    nothing to count on SQLite, which runs inside the server's process."""
+    """How many of PostgreSQL's other backends work in this database: the server's running a
+    statement, or a vacuum or analyze (seen by its lock, since a role without
+    pg_read_all_stats sees no autovacuum worker's activity). Nothing to count on SQLite,
+    which runs inside the server's process."""
     if not url.startswith("postgresql"):
         return 0
     engine = create_engine(url)
@@ -220,9 +222,12 @@ def _busy_backends(url: str) -> int:
             return int(
                 conn.execute(
                     text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                        " AND pid <> pg_backend_pid() AND datname = current_database()"
-                        " OR backend_type = 'autovacuum worker'"
+                        "SELECT (SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                        " AND pid <> pg_backend_pid() AND datname = current_database())"
+                        " + (SELECT count(*) FROM pg_locks WHERE locktype = 'relation'"
+                        " AND mode = 'ShareUpdateExclusiveLock' AND pid <> pg_backend_pid()"
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database()))"
                     )
                 ).scalar_one()
             )
@@ -251,9 +256,8 @@ def test_stalled_export_clients_do_not_freeze_the_server(corpus_url: str) -> Non
     with serve(corpus_url, APP_SHUTDOWN_TIMEOUT=str(grace), APP_ACCESS_LOG="false") as server:
         stalled = [_stalled_client(server.url, "/claims?format=ndjson") for _ in range(50)]
         try:
-            _wait_until_idle(
-                server.process.pid, corpus_url
-            )  # every export has filled its client's buffers
+            # every export has filled its client's buffers
+            _wait_until_idle(server.process.pid, corpus_url)
             with httpx.Client(base_url=server.url, timeout=10) as client:
                 health, lists = [], []
                 for _ in range(10):

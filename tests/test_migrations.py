@@ -1,12 +1,13 @@
 """Alembic owns the schema: head matches the models, and the chain goes down and up again."""
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import Engine, event, inspect
 
 from app.db import alembic_config, create_db_engine, schema_revision, upgrade
 from app.fts import include_name, include_object
@@ -81,3 +82,26 @@ def test_going_down_and_up_again_keeps_the_data(client: TestClient, db_url: str)
     upgrade(db_url)
     for url in urls:
         assert client.get(url).json() == before[url], url
+
+
+def test_sqlite_checks_foreign_keys_only_when_a_migration_ran(tmp_path: Path) -> None:
+    """The check reads the whole database: a `serve` or `ingest` at head must not pay it."""
+    url = f"sqlite:///{tmp_path / 'facts.db'}"
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])  # (conn, cursor, statement, parameters, context, executemany)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        upgrade(url)
+        assert "PRAGMA foreign_key_check" in seen
+        seen.clear()
+        upgrade(url)
+        assert seen and "PRAGMA foreign_key_check" not in seen
+        command.downgrade(alembic_config(url), "-1")
+        seen.clear()
+        upgrade(url)
+        assert "PRAGMA foreign_key_check" in seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

@@ -32,7 +32,6 @@ from app.ingest.load import (
     load_article,
     plan_article,
 )
-from app.models import INGEST_ACTOR
 
 # What errors name as the file (an upload has no path).
 UPLOAD = Path("upload")
@@ -85,7 +84,7 @@ def upload(
     dry_run: bool = False,
     override_reviews: bool = False,
     update_entities: bool = False,
-    actor: str = INGEST_ACTOR,
+    actor: str,
 ) -> Uploaded:
     """Load a checked fact file in one transaction of the writer ``engine`` (committed unless
     ``dry_run``), checked against what is stored in that transaction as ingest checks a run;
