@@ -81,9 +81,7 @@ def check_name(name: str) -> str:
             "starting with a letter or digit"
         )
     if name == INGEST_ACTOR:
-        raise TokenError(
-            f"{name!r} is the actor of `article-facts ingest`; pick another name"
-        )
+        raise TokenError(f"{name!r} is the actor of `article-facts ingest`; pick another name")
     return name
 
 
