@@ -4,7 +4,7 @@ import os
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, MetaData, create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app.db import upgrade
@@ -52,7 +52,10 @@ def dump(url: str) -> list[Any]:
     try:
         with engine.connect() as conn:
             rows: list[Any] = [conn.execute(text("SELECT version_num FROM alembic_version")).all()]
-            for table in metadata.sorted_tables:
+            # The tables as they are (a database at an older schema too), not as the models say.
+            stored = MetaData()
+            stored.reflect(conn, only=lambda name, _: name != "alembic_version")
+            for table in stored.sorted_tables:
                 order = list(table.primary_key.columns) or list(table.c)
                 rows.append((table.name, conn.execute(select(table).order_by(*order)).all()))
             return rows

@@ -177,23 +177,28 @@ def test_an_invalid_file_is_a_422_listing_every_problem_with_its_json_path(
     doc["claims"][0]["anchors"] = ["the talks went badly"]
     doc["claims"][0]["status"] = "probably"
     doc["entities"][1]["mentions"] = ["Bob"]
+    doc["entities"].append({"id": "rosatomm"})
     before = data(db_url)
     for dry_run in ("false", "true"):
         response = client.post(
             f"/fact-files?dry_run={dry_run}", json=doc, headers=bearer(tokens["write"])
         )
         body = _problem(response, 422)
-        # As ingest reports a file: its schema's problems and its quotes' together.
+        # As ingest reports a file: its schema's problems, its quotes' and those against what
+        # is stored, together.
         assert [(e["loc"][1], e["type"]) for e in body["errors"]] == [
             ("$.claims[0].status", "fact_file"),
             ("$.entities[1].mentions[0]", "fact_file"),
             ("$.claims[0].anchors[0]", "fact_file"),
+            ("$.entities[3].id", "fact_file"),
         ]
-        assert body["detail"].startswith("the fact file has 3 problems: $.claims[0].status: ")
+        assert body["detail"].startswith("the fact file has 4 problems: $.claims[0].status: ")
         messages = [e["msg"] for e in body["errors"]]
         assert messages[1].startswith('quote "Bob" occurs 2 times in the article text')
         assert '#1 at 10 "Alice met [Bob] in Paris' in messages[1]
         assert messages[2] == 'quote "the talks went badly" is not in the article text'
+        assert messages[3].startswith("unknown entity 'rosatomm': no stored entity has this id")
+        assert "(did you mean 'rosatom'?)" in messages[3]
     body = _problem(
         client.post("/fact-files", content=b'{"format": ', headers=bearer(tokens["write"])), 422
     )

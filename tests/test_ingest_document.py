@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import SQLModel
 
+from app.ingest.consistency import Declarations
 from app.ingest.document import (
     LANGUAGE_TAG_MAX_LENGTH,
     SLUG_MAX_LENGTH,
@@ -713,3 +714,68 @@ def test_an_integer_past_64_bits_is_shown_in_its_error(tmp_path: Path) -> None:
     (error,) = caught.value.errors
     assert error.where == "$.entities[0].external_ids.wikidata"
     assert error.problem.endswith(f"(got {2**70})")
+
+
+# --- what a file with errors declares, for the checks across files ---------------------
+
+
+def _declared(doc: dict[str, Any], tmp_path: Path) -> Declarations:
+    path = write_doc(tmp_path / "a.json", doc)
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(path)
+    return Declarations.of_errors(path, info.value.document)
+
+
+def test_a_file_whose_quotes_fail_declares_all_it_gives(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["entities"].append({"id": "paris-ref"})
+    doc["claims"][0]["anchors"] = ["not in the text"]
+    doc["events"].append({"id": "r", "same_as": "other.meeting", "anchors": ["Bob said"]})
+    declared = _declared(doc, tmp_path)
+    assert not declared.complete
+    assert declared.article == "test-article"
+    assert [(d.index, d.key, d.declares, d.partial) for d in declared.entities] == [
+        (0, "alice", True, False),
+        (1, "bob", True, False),
+        (2, "paris", True, False),
+        (3, "paris-ref", False, False),
+    ]
+    assert declared.events == ("meeting",)
+    assert declared.claims == ("talks-went-well",)
+    assert declared.reports == (("events", 1, "r", "other.meeting"),)
+
+
+def test_an_invalid_file_declares_what_can_be_read_of_it(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["claims"][0]["status"] = "maybe"
+    doc["entities"][0]["kind"] = "persn"  # an attempted declaration: not a reference
+    doc["entities"][1]["external_ids"] = {"wikidata": 7}
+    doc["entities"][1]["nickname"] = "B"  # not a field: what identifies the entity is valid
+    doc["entities"][2]["id"] = "Not A Slug"  # nothing to refer to
+    doc["entities"].append({"id": "ref"})
+    doc["events"].append({"id": "r", "same_as": "not a public id", "anchors": ["Bob said"]})
+    doc["events"].append({"id": "s", "same_as": "other.meeting"})  # no anchors
+    doc["claims"].append("not an object")
+    declared = _declared(doc, tmp_path)
+    assert not declared.complete and declared.digest == ""
+    assert declared.article == "test-article"
+    assert [
+        (d.index, d.key, d.name, d.kind, d.external_ids, d.partial) for d in declared.entities
+    ] == [
+        (0, "alice", "Alice Example", None, (), True),
+        (1, "bob", "Bob Example", "person", (), True),
+        (3, "ref", None, None, (), False),
+    ]
+    # A report too broken to follow is still an id another file may report.
+    assert declared.events == ("meeting", "r")
+    assert declared.reports == (("events", 2, "s", "other.meeting"),)
+    assert declared.claims == ("talks-went-well",)
+
+
+def test_a_file_that_is_not_an_object_declares_nothing(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["article"] = ["not", "an", "object"]
+    doc["entities"] = {"alice": {}}
+    declared = _declared(doc, tmp_path)
+    assert (declared.article, declared.entities, declared.events) == (None, (), ("meeting",))
+    assert Declarations.of_errors(tmp_path / "x.json", None).entities == ()

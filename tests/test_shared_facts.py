@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from app import queries
 from app.cli import cli
+from app.db import alembic_config
 from app.ingest import pipeline
 from app.ingest.document import read_fact_file
 from app.ingest.pipeline import IngestError
@@ -183,35 +185,18 @@ def test_check_reports_every_problem_of_every_file_at_once(
     path = copy_second(tmp_path / "bad", doc)
     other = write_doc(tmp_path / "bad" / "other.json", minimal_doc(format="article-facts/2"))
     before = dump(db_url)
-    code, out, err = invoke("ingest", "--check", str(tmp_path / "bad"), "--database-url", db_url)
-    assert (code, out) == (1, "")
-    lines = err.splitlines()
-    assert lines[0].startswith("Checking against ")
-    text = "\n".join(lines)
-    assert f"Error: {other}: $.format: expected 'article-facts/1'" in text
-    assert f"Error: {path}: $.entities[2].nickname: unknown field" in text
-    assert (
+    ambiguous = (
         f'Error: {path}: $.entities[0].mentions[0]: quote "Rosatom" occurs 4 times in the '
         'article text; add "occurrence" (1 to 4) to say which (or "prefix"/"suffix"): #1 at 0 '
         '"[Rosatom] to lead consor…"; #2 at 151 "…ar corporation [Rosatom] to lead the in…"; '
         '#3 at 728 "… the project.\\n“[Rosatom] is ready for n…"; #4 at 790 "…n Kazakhstan,” '
-        "[Rosatom]'s director gen…\"" in text
+        "[Rosatom]'s director gen…\""
     )
-    assert (
+    missing = (
         f'Error: {path}: $.claims[2].anchors[0]: quote "Rosatom is ready for new projects" is '
-        "not in the article text" in text
+        "not in the article text"
     )
-    assert len([line for line in lines if line.startswith(f"Error: {path}:")]) == 3
-    assert dump(db_url) == before
-    # The problems against the database come once the file itself is sound.
-    del doc["entities"][2]["nickname"]
-    doc["entities"][0]["mentions"][0] = {"quote": "Rosatom", "occurrence": 1}
-    doc["claims"][2]["anchors"] = ["Rosatom is ready for new large-scale projects"]
-    other.unlink()
-    copy_second(tmp_path / "bad", doc)
-    code, _, err = invoke("ingest", "--check", str(tmp_path / "bad"), "--database-url", db_url)
-    assert code == 1
-    assert err.splitlines()[1:] == [
+    against_the_database = [
         f"Error: {path}: $.entities[10].id: unknown entity 'kazakstan': no stored entity has "
         "this id and no file of this run declares it (did you mean 'kazakhstan'?); to declare "
         "a new entity give its name and kind",
@@ -219,10 +204,119 @@ def test_check_reports_every_problem_of_every_file_at_once(
         f"'{SEED_ARTICLE}.referendum-2024' is stored or in this run (did you mean "
         f"'{SEED_ARTICLE}.referendum', '{SEED_ARTICLE}.referendum-results'?)",
     ]
+    code, out, err = invoke("ingest", "--check", str(tmp_path / "bad"), "--database-url", db_url)
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0].startswith("Checking against ")
+    # The file's schema, its quotes, and the rules against the database: in one run.
+    assert lines[1:] == [
+        f"Error: {other}: $.format: expected 'article-facts/1' (got \"article-facts/2\")",
+        f"Error: {path}: $.entities[2].nickname: unknown field",
+        ambiguous,
+        missing,
+        *against_the_database,
+    ]
+    assert dump(db_url) == before
+    # Valid JSON whose quotes fail: the same problems against the database.
+    del doc["entities"][2]["nickname"]
+    other.unlink()
+    copy_second(tmp_path / "bad", doc)
+    code, _, err = invoke("ingest", "--check", str(tmp_path / "bad"), "--database-url", db_url)
+    assert code == 1
+    assert err.splitlines()[1:] == [ambiguous, missing, *against_the_database]
     assert dump(db_url) == before
     code, out, _ = invoke("ingest", "--check", str(SECOND), "--database-url", db_url)
     assert (code, out) == (0, "OK: 1 fact file(s) checked; nothing written\n")
     assert dump(db_url) == before
+
+
+def test_a_file_with_schema_errors_is_checked_against_the_others_and_the_database(
+    db_url: str, ingest: Ingest, tmp_path: Path
+) -> None:
+    """What an invalid file declares is checked as far as it can be read, and no further:
+    its valid fields against what is stored, its references; an entity it declares with an
+    invalid kind is still one the other files may refer to."""
+    ingest(DATA)
+    doc = second_doc()
+    doc["claims"][0]["status"] = "maybe"
+    doc["entities"].append({"id": "rosatomm"})
+    doc["entities"].append({"id": "novatom", "name": "Novatom", "kind": "compnay"})
+    doc["entities"][1]["name"] = "Kazakh Republic"  # stored as "Kazakhstan"
+    doc["entities"][1]["mentions"].append({"quote": "Kazakh", "occurrence": 99})
+    assert len(doc["entities"][1]["mentions"]) == 5
+    path = copy_second(tmp_path / "run", doc)
+    refers = minimal_doc()
+    refers["article"]["id"] = "refers"
+    refers["entities"][2] = {"id": "novatom"}  # declared, with an invalid kind, by the other file
+    refers["relations"][0]["object"] = "novatom"
+    refers["events"][0]["location"] = "novatom"
+    write_doc(tmp_path / "run" / "z-refers.json", refers)
+    before = dump(db_url)
+    code, _, err = invoke("ingest", "--check", str(tmp_path / "run"), "--database-url", db_url)
+    assert code == 1
+    lines = err.splitlines()[1:]
+    assert [line.split(": ")[2] for line in lines] == [
+        "$.entities[11].kind",
+        "$.claims[0].status",
+        "$.entities[1].mentions[4]",
+        "$.entities[1].name",
+        "$.entities[10].id",
+    ]
+    assert lines[0].endswith('(got "compnay")') and lines[1].endswith('(got "maybe")')
+    assert 'quote "Kazakh" occurs only 5 times, not 99: #1 at 31 ' in lines[2]
+    assert lines[3].endswith(
+        "entity 'kazakhstan' has name \"Kazakhstan\" in the database; this file gives "
+        '"Kazakh Republic" (pass --update-entities to change it, or leave the field out to keep '
+        "it)"
+    )
+    assert lines[4].endswith(
+        "unknown entity 'rosatomm': no stored entity has this id and no file of this run "
+        "declares it (did you mean 'rosatom', 'novatom'?); to declare a new entity give its "
+        "name and kind"
+    )
+    assert all(line.startswith(f"Error: {path}: ") for line in lines)
+    # Without the database's rules: ingest (not --check) stops before migrating or writing.
+    with pytest.raises(IngestError) as info:
+        ingest(tmp_path / "run")
+    assert str(info.value).splitlines() == lines
+    assert dump(db_url) == before
+
+
+def test_check_against_a_database_of_an_older_schema_says_what_it_could_not_check(
+    db_url: str, ingest: Ingest, tmp_path: Path
+) -> None:
+    ingest(DATA)
+    doc = second_doc()
+    doc["claims"][0]["status"] = "maybe"
+    doc["events"][1]["same_as"] = "no-such-article.referendum"  # may be stored: not reported
+    doc["entities"].append({"id": "kazakstan"})  # may be stored: not reported
+    path = copy_second(tmp_path / "run", doc)
+    refers = minimal_doc()
+    refers["article"]["id"] = "refers"
+    refers["events"].append(
+        {"id": "r", "same_as": f"{ARTICLE}.no-such-event", "anchors": ["Bob said"]}
+    )
+    other = write_doc(tmp_path / "run" / "z-refers.json", refers)
+    command.downgrade(alembic_config(db_url), "-1")
+    try:
+        before = dump(db_url)
+        for args in (["--check"], []):
+            code, _, err = invoke("ingest", *args, str(tmp_path / "run"), "--database-url", db_url)
+            assert code == 1
+            lines = err.splitlines()[1:]
+            assert [line.split(": ")[1:3] for line in lines[:-1]] == [
+                [str(path), "$.claims[0].status"],
+                [str(other), "$.events[1].same_as"],
+            ]
+            assert lines[1].endswith(f"no event 'no-such-event' in article '{ARTICLE}' ({path})")
+            assert lines[-1] == (
+                "Error: the database's schema is older than this version's, so the files were "
+                "not checked against what it stores (only against each other); run "
+                "`article-facts migrate`, then check them again"
+            )
+            assert dump(db_url) == before
+    finally:
+        command.upgrade(alembic_config(db_url), "head")
 
 
 def test_the_referendum_is_one_event_reported_by_two_articles(both: TestClient) -> None:

@@ -280,7 +280,12 @@ async def upload_fact_file(
     raw = await request.body()
 
     def work() -> upload.Uploaded:
-        plan = upload.check(raw, _limits(request))
+        plan = upload.check(
+            raw,
+            _limits(request),
+            stored=request.app.state.engine,
+            update_entities=params.update_entities,
+        )
         return upload.upload(
             _writer(request),
             plan,

@@ -20,15 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, select
 
 from app.ingest.document import (
+    ClaimIn,
     ClaimReportIn,
+    EntityIn,
+    EventIn,
     EventReportIn,
+    FactFile,
     FactFileError,
+    PublicId,
+    ReadDocument,
     ResolvedArticle,
-    ResolvedClaimReport,
-    ResolvedEventReport,
+    Slug,
 )
 from app.models import claim_t, entity_t, event_t, external_id_t
 
@@ -47,11 +53,29 @@ class EntityDecl:
     kind: str | None
     description: str | None
     external_ids: tuple[tuple[str, str], ...]
+    # Some of its fields are invalid (its file has errors of its own): it says nothing of
+    # them here, and is not taken for a reference for want of a name or a kind.
+    partial: bool = False
 
     @property
     def declares(self) -> bool:
         """Whether it says enough to create the entity."""
         return self.name is not None and self.kind is not None
+
+    @classmethod
+    def of(cls, index: int, entity: EntityIn, *, partial: bool = False) -> "EntityDecl":
+        return cls(
+            index,
+            entity.id,
+            entity.name,
+            entity.kind.value if entity.kind is not None else None,
+            entity.description,
+            tuple(sorted(entity.external_ids.items())),
+            partial,
+        )
+
+
+Facts = Sequence[EventIn | EventReportIn] | Sequence[ClaimIn | ClaimReportIn]
 
 
 @dataclass(frozen=True)
@@ -59,41 +83,134 @@ class Declarations:
     """What the checks across files need of one fact file."""
 
     path: Path
-    article: str
+    article: str | None  # None: a file with errors that gives no valid article id
     digest: str  # the file as checked (see ResolvedArticle.source_sha256)
     entities: tuple[EntityDecl, ...]
     events: tuple[str, ...]  # local ids of the events it reports first
     claims: tuple[str, ...]
     reports: tuple[tuple[str, int, str, str], ...]  # ("events" | "claims", index, id, same_as)
+    complete: bool = True  # False: what could be read of a file with errors of its own
 
     @classmethod
     def of(cls, doc: ResolvedArticle) -> "Declarations":
-        entities = tuple(
-            EntityDecl(
-                i,
-                e.source.id,
-                e.source.name,
-                e.source.kind.value if e.source.kind is not None else None,
-                e.source.description,
-                tuple(sorted(e.source.external_ids.items())),
-            )
-            for i, e in enumerate(doc.entities)
-        )
-        reports = tuple(
-            (what, i, item.source.id, item.source.same_as)
-            for what, items in (("events", doc.events), ("claims", doc.claims))
-            for i, item in enumerate(items)
-            if isinstance(item, ResolvedEventReport | ResolvedClaimReport)
-        )
-        return cls(
+        return cls.of_input(
             doc.path,
             doc.article.id,
             doc.source_sha256,
-            entities,
-            tuple(e.source.id for e in doc.events if not isinstance(e.source, EventReportIn)),
-            tuple(c.source.id for c in doc.claims if not isinstance(c.source, ClaimReportIn)),
-            reports,
+            [e.source for e in doc.entities],
+            [e.source for e in doc.events],
+            [c.source for c in doc.claims],
         )
+
+    @classmethod
+    def of_input(
+        cls,
+        path: Path,
+        article: str,
+        digest: str,
+        entities: Sequence[EntityIn],
+        events: Sequence[EventIn | EventReportIn],
+        claims: Sequence[ClaimIn | ClaimReportIn],
+        *,
+        complete: bool = True,
+    ) -> "Declarations":
+        facts: tuple[tuple[str, Facts], ...] = (("events", events), ("claims", claims))
+        return cls(
+            path,
+            article,
+            digest,
+            tuple(EntityDecl.of(i, e) for i, e in enumerate(entities)),
+            tuple(e.id for e in events if not isinstance(e, EventReportIn)),
+            tuple(c.id for c in claims if not isinstance(c, ClaimReportIn)),
+            tuple(
+                (what, i, item.id, item.same_as)
+                for what, items in facts
+                for i, item in enumerate(items)
+                if isinstance(item, EventReportIn | ClaimReportIn)
+            ),
+            complete,
+        )
+
+    @classmethod
+    def of_errors(cls, path: Path, document: ReadDocument) -> "Declarations":
+        """What a file with errors of its own declares, as far as it can be read (see
+        ``FactFileErrors.document``): the run's checks across files report their problems
+        with its own. Nothing declared is dropped for being partly invalid, so the other
+        files' references to it are not reported as unknown."""
+        if isinstance(document, FactFile):
+            return cls.of_input(
+                path,
+                document.article.id,
+                "",
+                document.entities,
+                document.events,
+                document.claims,
+                complete=False,
+            )
+        data = document or {}
+        article = _valid(_SLUG, _items(data.get("article"), dict).get("id"))
+        entities = tuple(
+            decl
+            for i, item in enumerate(_items(data.get("entities"), list))
+            if (decl := _raw_entity(i, item)) is not None
+        )
+        ids: dict[str, list[str]] = {"events": [], "claims": []}
+        reports: list[tuple[str, int, str, str]] = []
+        for what in ("events", "claims"):
+            for i, item in enumerate(_items(data.get(what), list)):
+                fields = _items(item, dict)
+                key = _valid(_SLUG, fields.get("id"))
+                if key is None:
+                    continue
+                same_as = _valid(_PUBLIC_ID, fields.get("same_as"))
+                if same_as is not None:
+                    reports.append((what, i, key, same_as))
+                else:  # a fact, or a report too broken to follow: another may report it
+                    ids[what].append(key)
+        return cls(
+            path,
+            article,
+            "",
+            entities,
+            tuple(ids["events"]),
+            tuple(ids["claims"]),
+            tuple(reports),
+            complete=False,
+        )
+
+
+_SLUG: TypeAdapter[str] = TypeAdapter(Slug)
+_PUBLIC_ID: TypeAdapter[str] = TypeAdapter(PublicId)
+_ENTITY_FIELDS_IN = ("id", *ENTITY_FIELDS, "external_ids")
+
+
+def _items(value: Any, kind: type[Any]) -> Any:
+    """``value`` if it is of ``kind`` (a list or a dict), else an empty one."""
+    return value if isinstance(value, kind) else kind()
+
+
+def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
+    try:
+        return adapter.validate_python(value, strict=True)
+    except ValidationError:
+        return None
+
+
+def _raw_entity(index: int, item: Any) -> EntityDecl | None:
+    """What an entry of `entities` in a file that did not validate says of its entity: the
+    fields that identify it which are valid (None if its id is not)."""
+    fields = {k: v for k, v in _items(item, dict).items() if k in _ENTITY_FIELDS_IN}
+    given = set(fields)
+    while True:
+        try:
+            entity = EntityIn.model_validate_json(orjson.dumps(fields), strict=True)
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            if "id" in bad or not bad & set(fields):
+                return None
+            fields = {k: v for k, v in fields.items() if k not in bad}
+            continue
+        return EntityDecl.of(index, entity, partial=set(fields) != given)
 
 
 @dataclass
@@ -297,12 +414,14 @@ def all_entity_keys(conn: Connection | None) -> list[str]:
 
 
 def check_run(
-    conn: Connection | None, docs: Sequence[Declarations], *, update: bool
+    conn: Connection | None, docs: Sequence[Declarations], *, update: bool, unread: bool = False
 ) -> list[FactFileError]:
     """Every problem of the run's files with each other and with what is stored.
 
     Files are taken in load order, each seeing what the ones before it would have written.
-    ``conn`` may be None: no database yet, so nothing is stored.
+    ``conn`` may be None: no database yet, so nothing is stored; or, with ``unread``, what is
+    stored cannot be read, so only the rules among the run's files are checked (a reference
+    the run does not declare may be to a stored entity or fact).
     """
     decls = [d for doc in docs for d in doc.entities]
     stored = stored_entities(conn, (d.key for d in decls)) if conn is not None else {}
@@ -316,7 +435,7 @@ def check_run(
         for decl in doc.entities:
             entity = known.get(decl.key)
             if entity is None:
-                if not decl.declares:
+                if not decl.declares and not decl.partial:
                     unknown.append((doc.path, decl))
                     continue
                 entity = known[decl.key] = Known.declared(decl, where)
@@ -331,19 +450,22 @@ def check_run(
                     errors.append(held_by_another(doc.path, decl, scheme, value, holder))
                 else:
                     holders[(scheme, value)] = decl.key
-    if unknown:
+    if unknown and not unread:
         choices = sorted(set(all_entity_keys(conn)) | set(known))
         for path, decl in unknown:
             if decl.key in known:  # declared by a later file of the run
                 continue
             errors.append(unknown_entity(path, decl, choices))
-    errors += _report_problems(conn, docs)
+    errors += _report_problems(conn, docs, unread=unread)
     return errors
 
 
-def _report_problems(conn: Connection | None, docs: Sequence[Declarations]) -> list[FactFileError]:
-    """Reports whose ``same_as`` names no event or claim stored or in the run."""
-    in_run: dict[str, Declarations] = {doc.article: doc for doc in docs}
+def _report_problems(
+    conn: Connection | None, docs: Sequence[Declarations], *, unread: bool
+) -> list[FactFileError]:
+    """Reports whose ``same_as`` names no event or claim stored or in the run (``unread``:
+    in the run, for those of its articles; what is stored cannot be read)."""
+    in_run = {doc.article: doc for doc in docs if doc.article is not None}
     outside: dict[str, set[str]] = {"events": set(), "claims": set()}
     for doc in docs:
         for what, _, _, same_as in doc.reports:
@@ -368,7 +490,7 @@ def _report_problems(conn: Connection | None, docs: Sequence[Declarations]) -> l
                     continue
                 problem = f"no {noun} {local!r} in article {article!r} ({target.path})"
                 choices = [f"{article}.{i}" for i in ids]
-            elif same_as in found[what]:
+            elif same_as in found[what] or unread:
                 continue
             else:
                 problem = f"no {noun} with id {same_as!r} is stored or in this run"
@@ -396,7 +518,7 @@ def load_order(docs: Sequence[Declarations]) -> tuple[list[int], list[FactFileEr
     """The order to load the run's files in: a file reporting another's event or claim
     (``same_as``) after that file, otherwise as given. Files that report each other's facts
     in a circle cannot be ordered: an error for each."""
-    index = {doc.article: i for i, doc in enumerate(docs)}
+    index = {doc.article: i for i, doc in enumerate(docs) if doc.article is not None}
     after: dict[int, set[int]] = {i: set() for i in range(len(docs))}
     for i, doc in enumerate(docs):
         for _, _, _, same_as in doc.reports:
@@ -412,7 +534,7 @@ def load_order(docs: Sequence[Declarations]) -> tuple[list[int], list[FactFileEr
             return
         if state.get(i) == 1:
             circle = trail[trail.index(i) :]
-            names = " → ".join(docs[j].article for j in [*circle, i])
+            names = " → ".join(str(docs[j].article) for j in [*circle, i])
             errors.append(
                 FactFileError(
                     docs[i].path,

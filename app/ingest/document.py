@@ -653,15 +653,27 @@ class FactFileError(Exception):
         return FactFileError, (self.path, self.where, self.problem)
 
 
-class FactFileErrors(Exception):
-    """Every problem found in one fact file (reported together, one per line)."""
+# What could be read of a fact file with errors (see FactFileErrors).
+ReadDocument = FactFile | dict[str, Any] | None
 
-    def __init__(self, errors: Sequence[FactFileError]) -> None:
+
+class FactFileErrors(Exception):
+    """Every problem found in one fact file (reported together, one per line).
+
+    ``document`` is what could be read of the file: the validated ``FactFile`` when only its
+    quotes or references fail, the parsed JSON object when it does not validate, else None.
+    The checks across files read what it declares, so that a run reports those problems too.
+    """
+
+    def __init__(self, errors: Sequence[FactFileError], document: "ReadDocument" = None) -> None:
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = list(errors)
+        self.document = document
 
-    def __reduce__(self) -> tuple[type["FactFileErrors"], tuple[list[FactFileError]]]:
-        return FactFileErrors, (self.errors,)
+    def __reduce__(
+        self,
+    ) -> tuple[type["FactFileErrors"], tuple[list[FactFileError], "ReadDocument"]]:
+        return type(self), (self.errors, self.document)
 
 
 def json_path(loc: Sequence[str | int]) -> str:
@@ -1311,7 +1323,7 @@ def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> Resolve
     r = _Resolver(path, text)
     article = _resolve(r, doc, text, source_sha256)
     if r.errors:
-        raise FactFileErrors(r.errors)
+        raise FactFileErrors(r.errors, doc)
     assert article is not None
     return article
 
@@ -1512,7 +1524,7 @@ def resolve_bytes(
             r = _Resolver(path, text)
             _raw_anchors(r, data)
             errors += r.errors
-        raise FactFileErrors(errors)
+        raise FactFileErrors(errors, doc if doc is not None else data)
     # The file and its text: a file uploaded and the same file on disk are one version.
     digest = hashlib.sha256(raw + b"\0" + text.encode("utf-8")).hexdigest()
     return resolve(path, doc, text, digest)

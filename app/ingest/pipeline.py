@@ -99,7 +99,15 @@ def _messages(errors: Iterable[FactFileError]) -> str:
     return "\n".join(f"Error: {e}" for e in errors)
 
 
-Checked = ArticlePlan | Declarations | FactFileErrors
+@dataclass(frozen=True)
+class Failed:
+    """A file with problems of its own, and what it declares as far as it could be read."""
+
+    errors: list[FactFileError]
+    declarations: Declarations
+
+
+Checked = ArticlePlan | Declarations | Failed
 
 
 def _read_chunk(paths: Sequence[Path], planned: int, limits: Limits) -> list[Checked]:
@@ -110,7 +118,7 @@ def _read_chunk(paths: Sequence[Path], planned: int, limits: Limits) -> list[Che
         try:
             doc = read_fact_file(path, limits)
         except FactFileErrors as exc:
-            out.append(exc)
+            out.append(Failed(exc.errors, Declarations.of_errors(path, exc.document)))
             continue
         out.append(plan_article(doc) if i < planned else Declarations.of(doc))
     return out
@@ -192,43 +200,51 @@ def _read(
         yield from ahead.popleft().result()
 
 
+@dataclass
+class ReadRun:
+    """A run's files as read: what the checks across files need of each, the plans kept for
+    the load, and every problem the files have of their own."""
+
+    declarations: list[Declarations] = field(default_factory=list)
+    kept: dict[Path, ArticlePlan] = field(default_factory=dict)
+    errors: list[FactFileError] = field(default_factory=list)
+
+
 def read_all(
     files: Sequence[Path],
     progress: Progress | None = None,
     pool: ProcessPoolExecutor | None = None,
     limits: Limits = DEFAULT_LIMITS,
-) -> tuple[list[Declarations], dict[Path, ArticlePlan]]:
-    """Read and resolve every file before anything is written; raise IngestError listing
-    every problem of every file.
+) -> ReadRun:
+    """Read and resolve every file before anything is written.
 
-    Returns what the checks across files need of each, and the plans of the first
-    ``KEEP_CHECKED`` articles (the load reads the others again). With a ``pool``, the files
-    are read in its processes.
+    Returns what the checks across files need of each (of a file with problems of its own,
+    as much as could be read, so that those checks report its other problems in the same
+    run), the plans of the first ``KEEP_CHECKED`` articles (the load reads the others again),
+    and every problem of every file. With a ``pool``, the files are read in its processes.
     """
-    declarations: list[Declarations] = []
-    kept: dict[Path, ArticlePlan] = {}
+    run = ReadRun()
     seen: dict[str, Path] = {}
-    errors: list[FactFileError] = []
     task = progress.add_task("Checking", total=len(files)) if progress else None
     for found in _read(files, pool, KEEP_CHECKED, limits):
         if progress and task is not None:
             progress.advance(task)
-        if isinstance(found, FactFileErrors):
-            errors += found.errors
-            continue
-        declared = found if isinstance(found, Declarations) else found.declarations
+        if isinstance(found, Failed):
+            run.errors += found.errors
+            declared = found.declarations
+        else:
+            declared = found if isinstance(found, Declarations) else found.declarations
         path = declared.path
-        if declared.article in seen:
-            problem = f"article {declared.article!r} is also in {seen[declared.article]}"
-            errors.append(FactFileError(path, "$.article.id", problem))
-            continue
-        seen[declared.article] = path
-        declarations.append(declared)
+        if declared.article is not None:
+            if declared.article in seen:
+                problem = f"article {declared.article!r} is also in {seen[declared.article]}"
+                run.errors.append(FactFileError(path, "$.article.id", problem))
+                continue
+            seen[declared.article] = path
+        run.declarations.append(declared)
         if isinstance(found, ArticlePlan):
-            kept[path] = found
-    if errors:
-        raise IngestError(_messages(errors))
-    return declarations, kept
+            run.kept[path] = found
+    return run
 
 
 def database_state(url: str) -> str:
@@ -263,6 +279,13 @@ def check_against_database(
             return check_run(conn, declarations, update=update_entities)
     finally:
         engine.dispose()
+
+
+SCHEMA_BEHIND = (
+    "Error: the database's schema is older than this version's, so the files were not checked "
+    "against what it stores (only against each other); run `article-facts migrate`, then check "
+    "them again"
+)
 
 
 @dataclass
@@ -492,26 +515,34 @@ def run_ingest(
             progress.start()
         try:
             with _workers(files) as pool:
-                checked, kept = read_all(files, progress, pool, limits)
+                run = read_all(files, progress, pool, limits)
                 gc.freeze()
                 if collecting:
                     gc.enable()
+                checked, kept = run.declarations, run.kept
                 order, errors = load_order(checked)
-                ready = database_state(url) == "ready"
-                if not check_only:
+                errors = run.errors + errors
+                state = database_state(url)
+                # A run that will not load leaves the database as it is, not even migrated.
+                if not check_only and not errors:
                     upgrade(url)
-                    ready = True
+                    state = "ready"
+                ordered = [checked[i] for i in order]
+                if state == "behind":  # what is stored cannot be read until it is migrated
+                    errors += check_run(None, ordered, update=update_entities, unread=True)
+                    raise IngestError(
+                        _messages(sorted(errors, key=_file_order(files)))
+                        + ("\n" if errors else "")
+                        + SCHEMA_BEHIND
+                    )
                 errors += check_against_database(
-                    url if ready else None,
-                    [checked[i] for i in order],
-                    update_entities=update_entities,
+                    url if state == "ready" else None, ordered, update_entities=update_entities
                 )
                 if errors:
                     raise IngestError(_messages(sorted(errors, key=_file_order(files))))
                 if check_only:
                     return LoadResult()
                 engine = create_db_engine(url, writer=True)
-                ordered = [checked[i] for i in order]
                 context = LoadContext(
                     update_entities=update_entities,
                     override_reviews=override_reviews,

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import changes
-from app.ingest.consistency import check_run, first_declarations
+from app.ingest.consistency import Declarations, check_run, first_declarations
 from app.ingest.document import DEFAULT_LIMITS, FactFileErrors, Limits, resolve_bytes
 from app.ingest.load import (
     KINDS,
@@ -69,11 +69,29 @@ class Uploaded:
         }
 
 
-def check(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ArticlePlan:
+def check(
+    raw: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    stored: Engine | None = None,
+    update_entities: bool = False,
+) -> ArticlePlan:
     """Parse, validate and resolve an uploaded fact file, as ingest reads one from disk; what
     loading it writes. Raises FactFileErrors listing every problem, each with its JSON path.
+
+    With ``stored`` (an engine on the database), a file with problems of its own is checked
+    against what is stored as well, as far as it can be read: the error lists those problems
+    with the others, as ``ingest --check`` does.
     """
-    return plan_article(resolve_bytes(UPLOAD, raw, limits, text_files=False))
+    try:
+        return plan_article(resolve_bytes(UPLOAD, raw, limits, text_files=False))
+    except FactFileErrors as exc:
+        if stored is None or exc.document is None:
+            raise
+        declared = Declarations.of_errors(UPLOAD, exc.document)
+        with stored.connect() as conn:
+            more = check_run(conn, [declared], update=update_entities)
+        raise FactFileErrors(exc.errors + more, exc.document) from None
 
 
 def upload(
