@@ -383,7 +383,7 @@ def ingest_documents(
         checked = declarations[path]
         if not isinstance(found, ArticlePlan) or found.source_sha256 != checked.digest:
             batch.commit(total)
-            problems = _messages(found.errors) if isinstance(found, FactFileErrors) else ""
+            problems = _messages(found.errors) if isinstance(found, Failed) else ""
             raise IngestError(
                 (problems + "\n" if problems else "")
                 + f"Error: {path}: the file changed after it was checked; nothing of it was "
