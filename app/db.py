@@ -298,6 +298,13 @@ def code_head() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every migration revision the code knows."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(s.revision for s in script.walk_revisions())
+
+
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """The database's current migration revision and the newest one the code knows."""
     with engine.connect() as conn:

@@ -169,12 +169,22 @@ def test_a_large_run_is_checked_in_several_processes(
     shutil.copytree(folder, bad)
     for name in ("2.json", "4.json"):
         (bad / name).write_text('{"format": "article-facts/1"', "utf-8")
+    # What a file with errors declares comes back from its process for the checks across files.
+    doc = json.loads((bad / "5.json").read_text("utf-8"))
+    doc["claims"][0]["status"] = "maybe"
+    doc["entities"].append({"id": "nobody"})
+    write_doc(bad / "5.json", doc)
     code, _, err = invoke("ingest", str(bad), "--database-url", db_url)
     assert code == 1
     # Every bad file is reported, in file order.
     assert err.splitlines() == [
         f"Error: {bad / '2.json'}: line 1, column 29: invalid JSON: unexpected end of data",
         f"Error: {bad / '4.json'}: line 1, column 29: invalid JSON: unexpected end of data",
+        f"Error: {bad / '5.json'}: $.claims[0].status: Input should be 'confirmed', "
+        "'unverified', 'pending', 'disputed', 'refuted' or 'not_checkable' (got \"maybe\")",
+        f"Error: {bad / '5.json'}: $.entities[3].id: unknown entity 'nobody': no stored entity "
+        "has this id and no file of this run declares it; to declare a new entity give its "
+        "name and kind",
     ], err
     code, out, _ = invoke("ingest", str(folder), "--database-url", db_url)
     assert code == 0, out

@@ -729,16 +729,19 @@ def _declared(doc: dict[str, Any], tmp_path: Path) -> Declarations:
 def test_a_file_whose_quotes_fail_declares_all_it_gives(tmp_path: Path) -> None:
     doc = minimal_doc()
     doc["entities"].append({"id": "paris-ref"})
+    doc["entities"].append({"id": "alice", "name": "Alicia", "kind": "person"})  # twice
     doc["claims"][0]["anchors"] = ["not in the text"]
     doc["events"].append({"id": "r", "same_as": "other.meeting", "anchors": ["Bob said"]})
+    doc["events"].append({"id": "s", "same_as": "test-article.meeting", "anchors": ["Bob said"]})
     declared = _declared(doc, tmp_path)
     assert not declared.complete
     assert declared.article == "test-article"
-    assert [(d.index, d.key, d.declares, d.partial) for d in declared.entities] == [
-        (0, "alice", True, False),
-        (1, "bob", True, False),
-        (2, "paris", True, False),
-        (3, "paris-ref", False, False),
+    # The second 'alice' and the report of its own article are the file's own errors.
+    assert [(d.index, d.key, d.name, d.partial) for d in declared.entities] == [
+        (0, "alice", "Alice Example", False),
+        (1, "bob", "Bob Example", False),
+        (2, "paris", "Paris", False),
+        (3, "paris-ref", None, False),
     ]
     assert declared.events == ("meeting",)
     assert declared.claims == ("talks-went-well",)
@@ -749,12 +752,14 @@ def test_an_invalid_file_declares_what_can_be_read_of_it(tmp_path: Path) -> None
     doc = minimal_doc()
     doc["claims"][0]["status"] = "maybe"
     doc["entities"][0]["kind"] = "persn"  # an attempted declaration: not a reference
-    doc["entities"][1]["external_ids"] = {"wikidata": 7}
+    doc["entities"][1]["external_ids"] = {"wikidata": 7, "viaf": "42", "Bad Key": "x"}
     doc["entities"][1]["nickname"] = "B"  # not a field: what identifies the entity is valid
     doc["entities"][2]["id"] = "Not A Slug"  # nothing to refer to
-    doc["entities"].append({"id": "ref"})
+    doc["entities"].append({"id": "ref", "description": 5})  # a reference all the same
+    doc["entities"].append({"id": "bob", "name": "Robert"})  # given twice: the first counts
     doc["events"].append({"id": "r", "same_as": "not a public id", "anchors": ["Bob said"]})
     doc["events"].append({"id": "s", "same_as": "other.meeting"})  # no anchors
+    doc["events"].append({"id": "Bad Id", "same_as": "other.meeting"})
     doc["claims"].append("not an object")
     declared = _declared(doc, tmp_path)
     assert not declared.complete and declared.digest == ""
@@ -763,19 +768,23 @@ def test_an_invalid_file_declares_what_can_be_read_of_it(tmp_path: Path) -> None
         (d.index, d.key, d.name, d.kind, d.external_ids, d.partial) for d in declared.entities
     ] == [
         (0, "alice", "Alice Example", None, (), True),
-        (1, "bob", "Bob Example", "person", (), True),
+        (1, "bob", "Bob Example", "person", (("viaf", "42"),), False),
         (3, "ref", None, None, (), False),
     ]
     # A report too broken to follow is still an id another file may report.
     assert declared.events == ("meeting", "r")
-    assert declared.reports == (("events", 2, "s", "other.meeting"),)
+    assert declared.reports == (
+        ("events", 2, "s", "other.meeting"),
+        ("events", 3, "", "other.meeting"),
+    )
     assert declared.claims == ("talks-went-well",)
 
 
-def test_a_file_that_is_not_an_object_declares_nothing(tmp_path: Path) -> None:
-    doc = minimal_doc()
+def test_a_file_of_another_shape_declares_what_it_can(tmp_path: Path) -> None:
+    doc = minimal_doc(format="article-facts/2")
     doc["article"] = ["not", "an", "object"]
-    doc["entities"] = {"alice": {}}
+    doc["relations"] = {"alice": {}}
     declared = _declared(doc, tmp_path)
-    assert (declared.article, declared.entities, declared.events) == (None, (), ("meeting",))
+    assert declared.article is None
+    assert [d.key for d in declared.entities] == ["alice", "bob", "paris"]
     assert Declarations.of_errors(tmp_path / "x.json", None).entities == ()

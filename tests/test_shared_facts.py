@@ -24,7 +24,7 @@ from app.cli import cli
 from app.db import alembic_config
 from app.ingest import pipeline
 from app.ingest.document import read_fact_file
-from app.ingest.pipeline import IngestError
+from app.ingest.pipeline import IngestError, database_state
 from app.main import create_app
 from app.models import entity_t
 from app.schemas import ClaimDetail, EventDetail, Vocabulary
@@ -315,8 +315,87 @@ def test_check_against_a_database_of_an_older_schema_says_what_it_could_not_chec
                 "`article-facts migrate`, then check them again"
             )
             assert dump(db_url) == before
+        # Files without problems: ingest migrates the database, checks them against what it
+        # stores, and loads them.
+        code, out, _ = invoke("ingest", str(SECOND), "--database-url", db_url)
+        assert code == 0, out
+        assert out.startswith("1 article (1 added)")
+        assert database_state(db_url) == "ready"
     finally:
         command.upgrade(alembic_config(db_url), "head")
+
+
+def _carol(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["entities"].append({"id": "carol", "name": "Carol", "kind": "person"})
+    return doc
+
+
+def test_what_a_broken_file_declares_is_not_reported_unknown_in_another(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A file with an article id already taken, or of another format, still declares its
+    entities for the run's other files; a file that did not validate is told when it reports
+    its own article's event, with its other problems."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    first = write_doc(folder / "0.json", minimal_doc())
+    taken = write_doc(folder / "1.json", _carol(minimal_doc()))  # the same article id
+    other_format = _carol(minimal_doc(format="article-facts/2"))
+    other_format["article"]["id"] = "future"
+    other_format["entities"][3]["id"] = "dave"
+    future = write_doc(folder / "2.json", other_format)
+    refers = minimal_doc()
+    refers["article"]["id"] = "refers"
+    refers["entities"] += [{"id": "carol"}, {"id": "dave"}, {"id": "erin"}]
+    refers["claims"][0]["status"] = "maybe"
+    refers["events"].append({"id": "r", "same_as": "refers.meeting", "anchors": ["Bob said"]})
+    refers_path = write_doc(folder / "3.json", refers)
+    code, _, err = invoke("ingest", "--check", str(folder), "--database-url", db_url)
+    assert code == 1
+    assert err.splitlines()[1:] == [
+        f"Error: {taken}: $.article.id: article 'test-article' is also in {first}",
+        f"Error: {future}: $.format: expected 'article-facts/1' (got \"article-facts/2\")",
+        f"Error: {refers_path}: $.claims[0].status: Input should be 'confirmed', 'unverified', "
+        "'pending', 'disputed', 'refuted' or 'not_checkable' (got \"maybe\")",
+        f"Error: {refers_path}: $.entities[5].id: unknown entity 'erin': no stored entity has "
+        "this id and no file of this run declares it; to declare a new entity give its name "
+        "and kind",
+        f"Error: {refers_path}: $.events[1].same_as: names an event of this same article",
+    ]
+
+
+def test_a_run_that_fails_creates_no_database(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["entities"].append({"id": "nobody"})
+    path = write_doc(tmp_path / "a.json", doc)
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with pytest.raises(IngestError, match=r"\$\.entities\[3\]\.id: unknown entity 'nobody'"):
+        pipeline.run_ingest(url, [path])
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_a_database_of_a_newer_schema_is_checked_against_nothing_and_not_loaded(
+    db_url: str, ingest: Ingest, engine: Engine
+) -> None:
+    ingest(DATA)
+    with engine.begin() as conn:
+        (current,) = conn.exec_driver_sql("SELECT version_num FROM alembic_version").one()
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'fffffffffff1'")
+    try:
+        before = dump(db_url)
+        for args in (["--check"], []):
+            code, _, err = invoke("ingest", *args, str(SECOND), "--database-url", db_url)
+            assert code == 1
+            assert err.splitlines()[1:] == [
+                "Error: the database's schema is newer than this version of article-facts "
+                "knows, so the files were not checked against what it stores (only against "
+                "each other), and nothing can be loaded into it; use the version of "
+                "article-facts that migrated it"
+            ]
+            assert dump(db_url) == before
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{current}'")
 
 
 def test_the_referendum_is_one_event_reported_by_two_articles(both: TestClient) -> None:

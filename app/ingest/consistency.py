@@ -15,7 +15,7 @@ moment, so a concurrent ingest cannot get round them.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +136,10 @@ class Declarations:
         """What a file with errors of its own declares, as far as it can be read (see
         ``FactFileErrors.document``): the run's checks across files report their problems
         with its own. Nothing declared is dropped for being partly invalid, so the other
-        files' references to it are not reported as unknown."""
+        files' references to it are not reported as unknown; what its own errors already
+        report (an id given twice, a report of its own article) is left out."""
         if isinstance(document, FactFile):
-            return cls.of_input(
+            found = cls.of_input(
                 path,
                 document.article.id,
                 "",
@@ -147,9 +148,12 @@ class Declarations:
                 document.claims,
                 complete=False,
             )
+            own = f"{found.article}."
+            others = tuple(r for r in found.reports if not r[3].startswith(own))
+            return replace(found, entities=_first_of_each(found.entities), reports=others)
         data = document or {}
         article = _valid(_SLUG, _items(data.get("article"), dict).get("id"))
-        entities = tuple(
+        entities = (
             decl
             for i, item in enumerate(_items(data.get("entities"), list))
             if (decl := _raw_entity(i, item)) is not None
@@ -160,18 +164,16 @@ class Declarations:
             for i, item in enumerate(_items(data.get(what), list)):
                 fields = _items(item, dict)
                 key = _valid(_SLUG, fields.get("id"))
-                if key is None:
-                    continue
                 same_as = _valid(_PUBLIC_ID, fields.get("same_as"))
                 if same_as is not None:
-                    reports.append((what, i, key, same_as))
-                else:  # a fact, or a report too broken to follow: another may report it
+                    reports.append((what, i, key or "", same_as))
+                elif key is not None:  # a fact, or a report too broken to follow
                     ids[what].append(key)
         return cls(
             path,
             article,
             "",
-            entities,
+            _first_of_each(entities),
             tuple(ids["events"]),
             tuple(ids["claims"]),
             tuple(reports),
@@ -196,6 +198,14 @@ def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
         return None
 
 
+def _first_of_each(entities: Iterable[EntityDecl]) -> tuple[EntityDecl, ...]:
+    """The first entry for each entity id (its file's own errors report the others)."""
+    first: dict[str, EntityDecl] = {}
+    for decl in entities:
+        first.setdefault(decl.key, decl)
+    return tuple(first.values())
+
+
 def _raw_entity(index: int, item: Any) -> EntityDecl | None:
     """What an entry of `entities` in a file that did not validate says of its entity: the
     fields that identify it which are valid (None if its id is not)."""
@@ -205,12 +215,24 @@ def _raw_entity(index: int, item: Any) -> EntityDecl | None:
         try:
             entity = EntityIn.model_validate_json(orjson.dumps(fields), strict=True)
         except ValidationError as exc:
-            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-            if "id" in bad or not bad & set(fields):
+            dropped = False
+            for error in exc.errors():
+                loc = error["loc"]
+                if loc and loc[0] == "external_ids" and len(loc) > 1:
+                    ids = fields.get("external_ids")
+                    if isinstance(ids, dict) and loc[1] in ids:  # that id alone
+                        fields["external_ids"] = {k: v for k, v in ids.items() if k != loc[1]}
+                        dropped = True
+                        continue
+                if loc and loc[0] in fields and loc[0] != "id":
+                    del fields[str(loc[0])]
+                    dropped = True
+            if not dropped:  # its id is invalid: nothing can refer to it
                 return None
-            fields = {k: v for k, v in fields.items() if k not in bad}
             continue
-        return EntityDecl.of(index, entity, partial=set(fields) != given)
+        # Not taken for a reference when a name or kind it gives is invalid.
+        partial = any(f in given and f not in fields for f in ("name", "kind"))
+        return EntityDecl.of(index, entity, partial=partial)
 
 
 @dataclass
@@ -482,6 +504,10 @@ def _report_problems(
             article, _, local = same_as.partition(".")
             noun = what[:-1]
             target = in_run.get(article)
+            if article == doc.article:  # a file that did not validate (else its own error)
+                problem = f"names {'an' if noun == 'event' else 'a'} {noun} of this same article"
+                errors.append(FactFileError(doc.path, f"$.{what}[{index}].same_as", problem))
+                continue
             if target is not None:
                 ids = target.events if what == "events" else target.claims
                 # A report of a report is a report of the first.

@@ -1235,7 +1235,8 @@ def _load_json(path: Path, raw: bytes) -> dict[str, Any]:
         raise FactFileErrors([FactFileError(path, "$", "a fact file is a JSON object")])
     if data.get("format") != FORMAT:
         got = _shown(data.get("format"))
-        raise FactFileErrors([FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")])
+        error = FactFileError(path, "$.format", f"expected {FORMAT!r} (got {got})")
+        raise FactFileErrors([error], data)
     return data
 
 

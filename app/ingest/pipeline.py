@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -38,7 +38,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from app import changes, fts
-from app.db import create_db_engine, schema_revision, upgrade
+from app.db import create_db_engine, known_revisions, schema_revision, upgrade
 from app.ingest.consistency import Declarations, check_run, first_declarations, load_order
 from app.ingest.document import (
     DEFAULT_LIMITS,
@@ -235,11 +235,13 @@ def read_all(
         else:
             declared = found if isinstance(found, Declarations) else found.declarations
         path = declared.path
+        if declared.article in seen:
+            problem = f"article {declared.article!r} is also in {seen[declared.article]}"
+            run.errors.append(FactFileError(path, "$.article.id", problem))
+            # What it declares still counts for the others' references.
+            run.declarations.append(replace(declared, article=None, complete=False))
+            continue
         if declared.article is not None:
-            if declared.article in seen:
-                problem = f"article {declared.article!r} is also in {seen[declared.article]}"
-                run.errors.append(FactFileError(path, "$.article.id", problem))
-                continue
             seen[declared.article] = path
         run.declarations.append(declared)
         if isinstance(found, ArticlePlan):
@@ -248,7 +250,9 @@ def read_all(
 
 
 def database_state(url: str) -> str:
-    """``ready`` when the database exists at the newest migration; else why it is not."""
+    """``ready`` when the database exists at the newest migration; else why it is not:
+    ``missing``, ``empty``, ``behind`` (an older migration) or ``ahead`` (a migration this
+    version does not know)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         name = parsed.database or ""
@@ -263,7 +267,9 @@ def database_state(url: str) -> str:
         engine.dispose()
     if current is None:
         return "empty"
-    return "ready" if current == head else "behind"
+    if current == head:
+        return "ready"
+    return "behind" if current in known_revisions() else "ahead"
 
 
 def check_against_database(
@@ -281,11 +287,57 @@ def check_against_database(
         engine.dispose()
 
 
-SCHEMA_BEHIND = (
-    "Error: the database's schema is older than this version's, so the files were not checked "
-    "against what it stores (only against each other); run `article-facts migrate`, then check "
-    "them again"
-)
+# Why the checks could not read what a database stores, by its state (see database_state).
+UNREADABLE = {
+    "behind": "Error: the database's schema is older than this version's, so the files were not "
+    "checked against what it stores (only against each other); run `article-facts migrate`, then "
+    "check them again",
+    "ahead": "Error: the database's schema is newer than this version of article-facts knows, so "
+    "the files were not checked against what it stores (only against each other), and nothing "
+    "can be loaded into it; use the version of article-facts that migrated it",
+}
+
+
+def _check_and_migrate(
+    url: str,
+    ordered: Sequence[Declarations],
+    errors: list[FactFileError],
+    order: Callable[[FactFileError], int],
+    *,
+    check_only: bool,
+    update_entities: bool,
+) -> None:
+    """Raise IngestError listing every problem of the run (``errors``, of the files
+    themselves, and the rules among them and against the database), in file ``order``.
+
+    Then, unless ``check_only``, migrate the database for the load. A run that finds a
+    problem before that leaves the database as it is, not even created or migrated. What a
+    database at another schema stores cannot be read: the files are checked against each
+    other and the error says so; one at an older schema is checked again once migrated.
+    """
+
+    def stop(found: Sequence[FactFileError], last: str | None = None) -> None:
+        lines = [_messages(sorted(found, key=order))] if found else []
+        raise IngestError("\n".join([*lines, *([last] if last else [])]))
+
+    state = database_state(url)
+    unreadable = UNREADABLE.get(state)
+    if state == "ready":
+        errors = errors + check_against_database(url, ordered, update_entities=update_entities)
+    else:  # nothing stored, or nothing this version can read
+        unread = unreadable is not None
+        errors = errors + check_run(None, ordered, update=update_entities, unread=unread)
+    if unreadable is not None and (check_only or errors or state == "ahead"):
+        stop(errors, unreadable)
+    if errors:
+        stop(errors)
+    if check_only or state == "ready":
+        return
+    upgrade(url)
+    if state == "behind":
+        errors = check_against_database(url, ordered, update_entities=update_entities)
+        if errors:
+            stop(errors)
 
 
 @dataclass
@@ -522,24 +574,15 @@ def run_ingest(
                 checked, kept = run.declarations, run.kept
                 order, errors = load_order(checked)
                 errors = run.errors + errors
-                state = database_state(url)
-                # A run that will not load leaves the database as it is, not even migrated.
-                if not check_only and not errors:
-                    upgrade(url)
-                    state = "ready"
                 ordered = [checked[i] for i in order]
-                if state == "behind":  # what is stored cannot be read until it is migrated
-                    errors += check_run(None, ordered, update=update_entities, unread=True)
-                    raise IngestError(
-                        _messages(sorted(errors, key=_file_order(files)))
-                        + ("\n" if errors else "")
-                        + SCHEMA_BEHIND
-                    )
-                errors += check_against_database(
-                    url if state == "ready" else None, ordered, update_entities=update_entities
+                _check_and_migrate(
+                    url,
+                    ordered,
+                    errors,
+                    _file_order(files),
+                    check_only=check_only,
+                    update_entities=update_entities,
                 )
-                if errors:
-                    raise IngestError(_messages(sorted(errors, key=_file_order(files))))
                 if check_only:
                     return LoadResult()
                 engine = create_db_engine(url, writer=True)
