@@ -110,6 +110,23 @@ def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
     read_fact_file(write_doc(tmp_path / "ok.json", doc))
 
 
+@pytest.mark.parametrize(
+    ("depth", "problem"),
+    [
+        (300, (("$", "arrays and objects are nested too deeply (more than 254 levels)"),)),
+        (2000, (("line 1, column 1398", "invalid JSON: depth limit exceeded"),)),
+    ],
+)
+def test_json_nested_too_deeply_is_an_error(
+    tmp_path: Path, depth: int, problem: tuple[tuple[str, str], ...]
+) -> None:
+    raw = json.dumps(minimal_doc()).replace('"aliases": [', '"aliases": ' + "[" * depth, 1)
+    raw = raw.replace('"language": "en"}]', '"language": "en"}' + "]" * depth, 1)
+    path = tmp_path / "deep.json"
+    path.write_text(raw, "utf-8")
+    assert tuple(problems(path)) == problem
+
+
 def test_binary_and_non_utf8_fact_files_say_so(tmp_path: Path) -> None:
     (tmp_path / "latin.json").write_bytes(
         '{"format": "article-facts/1", "x": "café"}'.encode("latin-1")

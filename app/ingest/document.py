@@ -789,7 +789,12 @@ def _duplicate_key_errors(path: Path, raw: bytes, data: Any) -> list[FactFileErr
     the same in both, so only a key the parse dropped (or an unusual escape) makes the counts
     differ, and only then is the document parsed again, slowly, to find where.
     """
-    if len(_KEY_END.findall(raw)) == len(_KEY_END.findall(orjson.dumps(data))):
+    try:
+        written = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # it writes 254 levels at most; a fact file needs a handful
+        problem = "arrays and objects are nested too deeply (more than 254 levels)"
+        raise FactFileErrors([FactFileError(path, "$", problem)]) from None
+    if len(_KEY_END.findall(raw)) == len(_KEY_END.findall(written)):
         return []
     checked = json.loads(raw, object_pairs_hook=_Checked)
     errors: list[FactFileError] = []
