@@ -788,3 +788,47 @@ def test_a_file_of_another_shape_declares_what_it_can(tmp_path: Path) -> None:
     assert declared.article is None
     assert [d.key for d in declared.entities] == ["alice", "bob", "paris"]
     assert Declarations.of_errors(tmp_path / "x.json", None).entities == ()
+
+
+def test_the_valid_items_of_an_invalid_file_are_resolved_in_the_same_run(tmp_path: Path) -> None:
+    """Its schema errors, and every problem of its quotes, times and references: of the
+    items valid on their own, all of them, named by their place in the file."""
+    doc = minimal_doc()
+    doc["entities"].insert(0, {"id": "zed", "name": "Zed", "kind": "persn", "mentions": ["Zed"]})
+    doc["entities"].append({"id": "bob", "name": "Bob", "kind": "person"})
+    meets = {"subject": "alice", "predicate": "meets", "object": "bob", "anchors": []}
+    located = doc["relations"][0]
+    doc["relations"] = [
+        meets,  # no such predicate
+        located,
+        located,  # twice
+        {"subject": "zed", "predicate": "located_in", "object": "paris", "anchors": []},
+        {"subject": "nobody", "predicate": "located_in", "object": "paris", "anchors": []},
+    ]
+    doc["events"][0]["time"]["date"] = "2024-13-01"
+    doc["claims"][0]["status"] = "maybe"
+    doc["claims"][0]["anchors"] = ["not in the text"]
+    path = write_doc(tmp_path / "a.json", doc)
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(path)
+    errors = info.value.errors
+    assert [e.where for e in errors] == [
+        "$.entities[0].kind",
+        "$.relations[0].predicate",
+        "$.claims[0].status",
+        "$.entities[0].mentions[0]",
+        "$.entities[4].id",
+        "$.relations[2]",
+        "$.relations[4].subject",
+        "$.events[0].time.date",
+        "$.claims[0].anchors[0]",
+    ]
+    assert all(e.problem.startswith("Input should be ") for e in errors[:3])
+    assert [e.problem for e in errors[3:]] == [
+        'quote "Zed" is not in the article text',
+        "duplicate entity id 'bob' (first used at entities[2])",
+        "'bob' located_in 'paris' is listed twice (first at relations[1])",
+        "entity 'nobody' is not defined in this file",
+        "'2024-13-01' is not a valid date",
+        'quote "not in the text" is not in the article text',
+    ]

@@ -357,10 +357,10 @@ def test_what_a_broken_file_declares_is_not_reported_unknown_in_another(
         f"Error: {future}: $.format: expected 'article-facts/1' (got \"article-facts/2\")",
         f"Error: {refers_path}: $.claims[0].status: Input should be 'confirmed', 'unverified', "
         "'pending', 'disputed', 'refuted' or 'not_checkable' (got \"maybe\")",
+        f"Error: {refers_path}: $.events[1].same_as: names an event of this same article",
         f"Error: {refers_path}: $.entities[5].id: unknown entity 'erin': no stored entity has "
         "this id and no file of this run declares it; to declare a new entity give its name "
         "and kind",
-        f"Error: {refers_path}: $.events[1].same_as: names an event of this same article",
     ]
 
 

@@ -148,9 +148,11 @@ class Declarations:
                 document.claims,
                 complete=False,
             )
-            own = f"{found.article}."
-            others = tuple(r for r in found.reports if not r[3].startswith(own))
-            return replace(found, entities=_first_of_each(found.entities), reports=others)
+            return replace(
+                found,
+                entities=_first_of_each(found.entities),
+                reports=_of_others(found.article, found.reports),
+            )
         data = document or {}
         article = _valid(_SLUG, _items(data.get("article"), dict).get("id"))
         entities = (
@@ -176,7 +178,7 @@ class Declarations:
             _first_of_each(entities),
             tuple(ids["events"]),
             tuple(ids["claims"]),
-            tuple(reports),
+            _of_others(article, reports),
             complete=False,
         )
 
@@ -196,6 +198,14 @@ def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
         return adapter.validate_python(value, strict=True)
     except ValidationError:
         return None
+
+
+def _of_others(
+    article: str | None, reports: Iterable[tuple[str, int, str, str]]
+) -> tuple[tuple[str, int, str, str], ...]:
+    """The reports of other articles' facts (one of its own is its file's own error)."""
+    own = f"{article}."
+    return tuple(r for r in reports if not r[3].startswith(own))
 
 
 def _first_of_each(entities: Iterable[EntityDecl]) -> tuple[EntityDecl, ...]:
@@ -504,10 +514,6 @@ def _report_problems(
             article, _, local = same_as.partition(".")
             noun = what[:-1]
             target = in_run.get(article)
-            if article == doc.article:  # a file that did not validate (else its own error)
-                problem = f"names {'an' if noun == 'event' else 'a'} {noun} of this same article"
-                errors.append(FactFileError(doc.path, f"$.{what}[{index}].same_as", problem))
-                continue
             if target is not None:
                 ids = target.events if what == "events" else target.claims
                 # A report of a report is a report of the first.

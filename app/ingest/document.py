@@ -29,6 +29,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -949,15 +950,32 @@ def _folded(text: str, loose: bool) -> tuple[str, list[int]]:
 class _Resolver:
     """Locates quotes in the text and checks references, collecting every error."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        text: str,
+        positions: dict[str, list[int]] | None = None,
+        other_ids: dict[str, set[str]] | None = None,
+    ) -> None:
         self.path = path
         self.text = text
         self.errors: list[FactFileError] = []
+        # Of a file that did not validate, only its valid items are resolved: where each is in
+        # the file, by list, and the ids of the others (references to them are not unknown).
+        self.positions = positions or {}
+        self.other_ids = other_ids or {}
         # Where each quote occurs: an article quotes the same names many times.
         self._found: dict[str, list[int]] = {}
         self._folds: dict[bool, tuple[str, list[int]]] = {}
 
+    def at(self, what: str, index: int) -> int:
+        """Where the ``index``-th item resolved of the list ``what`` is in the file."""
+        positions = self.positions.get(what)
+        return positions[index] if positions is not None else index
+
     def error(self, loc: Sequence[str | int], problem: str) -> None:
+        if len(loc) > 1 and isinstance(loc[1], int):
+            loc = [loc[0], self.at(str(loc[0]), loc[1]), *loc[2:]]
         self.errors.append(FactFileError(self.path, json_path(loc), problem))
 
     def _occurrences(self, quote: str) -> list[int]:
@@ -1144,11 +1162,12 @@ class _Resolver:
             if item.id in ids:
                 self.error(
                     [what, i, "id"],
-                    f"duplicate {noun} id {item.id!r} (first used at {what}[{ids[item.id]}])",
+                    f"duplicate {noun} id {item.id!r} (first used at "
+                    f"{what}[{self.at(what, ids[item.id])}])",
                 )
             else:
                 ids[item.id] = i
-        return set(ids)
+        return set(ids) | self.other_ids.get(what, set())
 
     def ref(self, value: str | None, known: set[str], what: str, loc: Sequence[str | int]) -> None:
         if value is not None and value not in known:
@@ -1283,12 +1302,16 @@ def _raw_quote(value: Any) -> QuoteIn | None:
         return None
 
 
-def _raw_anchors(r: _Resolver, data: dict[str, Any]) -> None:
-    """Locate the well-formed quotes of a document that did not validate, so that its
-    missing and ambiguous quotes are reported with its other problems."""
+def _raw_anchors(r: _Resolver, data: dict[str, Any], resolved: dict[str, list[int]]) -> None:
+    """Locate the well-formed quotes of the items of a document that did not validate and
+    were not ``resolved`` (by list, their positions), so that its missing and ambiguous
+    quotes are reported with its other problems."""
 
-    def items(value: Any) -> list[tuple[int, Any]]:
-        return list(enumerate(value)) if isinstance(value, list) else []
+    def items(value: Any, what: str | None = None) -> list[tuple[int, Any]]:
+        if not isinstance(value, list):
+            return []
+        skip = set(resolved.get(what, ())) if what else set()
+        return [(i, v) for i, v in enumerate(value) if i not in skip]
 
     def obj(value: Any) -> dict[str, Any]:
         return value if isinstance(value, dict) else {}
@@ -1303,15 +1326,15 @@ def _raw_anchors(r: _Resolver, data: dict[str, Any]) -> None:
         if len(quotes) == len(items(value)):
             r.anchors(quotes, loc)
 
-    for i, e in items(data.get("entities")):
+    for i, e in items(data.get("entities"), "entities"):
         many(obj(e).get("mentions"), ["entities", i, "mentions"])
-    for i, rel in items(data.get("relations")):
+    for i, rel in items(data.get("relations"), "relations"):
         many(obj(rel).get("anchors"), ["relations", i, "anchors"])
-    for i, ev in items(data.get("events")):
+    for i, ev in items(data.get("events"), "events"):
         ev = obj(ev)
         many(ev.get("anchors"), ["events", i, "anchors"])
         one(obj(ev.get("time")).get("anchor"), ["events", i, "time", "anchor"])
-    for i, c in items(data.get("claims")):
+    for i, c in items(data.get("claims"), "claims"):
         c = obj(c)
         loc: list[str | int] = ["claims", i]
         many(c.get("anchors"), [*loc, "anchors"])
@@ -1324,17 +1347,103 @@ def _raw_anchors(r: _Resolver, data: dict[str, Any]) -> None:
             one(obj(q).get("anchor"), [*loc, "quantities", j, "anchor"])
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What resolving reads of a fact file: all of a valid one; of one that did not validate,
+    its article and file provenance if valid, and the items valid on their own."""
+
+    article: ArticleIn | None
+    provenance: ProvenanceIn | None
+    entities: Sequence[EntityIn]
+    relations: Sequence[RelationIn]
+    events: Sequence[EventIn | EventReportIn]
+    claims: Sequence[ClaimIn | ClaimReportIn]
+
+    @classmethod
+    def of(cls, doc: FactFile) -> "_Parts":
+        return cls(doc.article, doc.provenance, doc.entities, doc.relations, doc.events, doc.claims)
+
+
+_ITEMS: dict[str, TypeAdapter[Any]] = {
+    "entities": TypeAdapter(EntityIn),
+    "relations": TypeAdapter(RelationIn),
+    "events": TypeAdapter(EventEntry),
+    "claims": TypeAdapter(ClaimEntry),
+}
+_ARTICLE: TypeAdapter[ArticleIn] = TypeAdapter(ArticleIn)
+_PROVENANCE: TypeAdapter[ProvenanceIn] = TypeAdapter(ProvenanceIn)
+
+
+def _valid_json(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """``value`` validated as the whole file is (strictly, as JSON), or None."""
+    try:
+        return adapter.validate_json(orjson.dumps(value), strict=True)
+    except ValidationError:
+        return None
+
+
+def _valid_parts(data: dict[str, Any]) -> tuple[_Parts, dict[str, list[int]], dict[str, set[str]]]:
+    """The parts of a document that did not validate which are valid on their own; where
+    each valid item is in its list; and the ids the invalid items give."""
+    valid: dict[str, list[Any]] = {}
+    positions: dict[str, list[int]] = {}
+    other_ids: dict[str, set[str]] = {}
+    for what, adapter in _ITEMS.items():
+        items = data.get(what)
+        valid[what], positions[what], other_ids[what] = [], [], set()
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            value = _valid_json(adapter, item)
+            if value is not None:
+                valid[what].append(value)
+                positions[what].append(i)
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                other_ids[what].add(item["id"])
+    raw_provenance = data.get("provenance")
+    parts = _Parts(
+        _valid_json(_ARTICLE, data.get("article")),
+        _valid_json(_PROVENANCE, raw_provenance) if raw_provenance is not None else None,
+        valid["entities"],
+        valid["relations"],
+        valid["events"],
+        valid["claims"],
+    )
+    return parts, positions, other_ids
+
+
+def _resolve_valid_parts(path: Path, data: dict[str, Any], text: str) -> list[FactFileError]:
+    """The problems of the quotes, times and references of a document that did not validate:
+    of the items valid on their own, all of them; of the others, their well-formed quotes."""
+    parts, positions, other_ids = _valid_parts(data)
+    r = _Resolver(path, text, positions, other_ids)
+    _resolve(r, parts, text, "")
+    rest = _Resolver(path, text)
+    _raw_anchors(rest, data, positions)
+    return sorted(r.errors + rest.errors, key=_document_order)
+
+
+_SECTIONS = {"article": 0, "entities": 1, "relations": 2, "events": 3, "claims": 4}
+_ITEM_PATH = re.compile(r"\$\.(\w+)(?:\[(\d+)\])?")
+
+
+def _document_order(error: FactFileError) -> tuple[int, int]:
+    """Where an error is in the file: by list, then by item."""
+    found = _ITEM_PATH.match(error.where)
+    if found is None:
+        return (len(_SECTIONS), 0)
+    return (_SECTIONS.get(found[1], len(_SECTIONS)), int(found[2] or 0))
+
+
 def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle:
     """Locate every anchor in the text and check every reference. Raises FactFileErrors."""
     r = _Resolver(path, text)
-    article = _resolve(r, doc, text, source_sha256)
+    article = _resolve(r, _Parts.of(doc), text, source_sha256)
     if r.errors:
         raise FactFileErrors(r.errors, doc)
     assert article is not None
     return article
 
 
-def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle | None:
+def _resolve(r: _Resolver, doc: _Parts, text: str, source_sha256: str) -> ResolvedArticle | None:
     path = r.path
     entity_ids = r.unique_ids(doc.entities, "entities", "entity")
     event_ids = r.unique_ids(doc.events, "events", "event")
@@ -1361,7 +1470,7 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
             r.error(
                 ["relations", i],
                 f"{rel.subject!r} {rel.predicate.value} {rel.object!r} is listed twice "
-                f"(first at relations[{triples[triple]}])",
+                f"(first at relations[{r.at('relations', triples[triple])}])",
             )
         else:
             triples[triple] = i
@@ -1373,13 +1482,13 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
             )
         )
 
-    own = f"{doc.article.id}."
+    own = f"{doc.article.id}." if doc.article is not None else None
     events: list[ResolvedEvent | ResolvedEventReport] = []
     for i, entry in enumerate(doc.events):
         loc: list[str | int] = ["events", i]
         prov = provenance(file_provenance, entry.provenance)
         if isinstance(entry, EventReportIn):
-            if entry.same_as.startswith(own):
+            if own is not None and entry.same_as.startswith(own):
                 r.error([*loc, "same_as"], "names an event of this same article")
             events.append(
                 ResolvedEventReport(entry, r.anchors(entry.anchors, [*loc, "anchors"]), prov)
@@ -1398,7 +1507,7 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
         attribution = r.optional_anchor(c.attribution, [*loc, "attribution"])
         hedge = r.optional_anchor(c.hedge, [*loc, "hedge"])
         if isinstance(c, ClaimReportIn):
-            if c.same_as.startswith(own):
+            if own is not None and c.same_as.startswith(own):
                 r.error([*loc, "same_as"], "names a claim of this same article")
             claims.append(
                 ResolvedClaimReport(
@@ -1443,6 +1552,8 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
         )
     _check_duplicate_refs(r, doc)
 
+    if doc.article is None:
+        return None
     # The first line (a byte order mark is never part of the text).
     title = doc.article.title or text.split("\n", 1)[0].strip()
     if not title:
@@ -1463,7 +1574,7 @@ def _resolve(r: _Resolver, doc: FactFile, text: str, source_sha256: str) -> Reso
     )
 
 
-def _check_duplicate_refs(r: _Resolver, doc: FactFile) -> None:
+def _check_duplicate_refs(r: _Resolver, doc: _Parts) -> None:
     for i, c in enumerate(doc.claims):
         if isinstance(c, ClaimReportIn):
             continue
@@ -1527,9 +1638,7 @@ def resolve_bytes(
                 errors.append(exc)
     if doc is None or text is None:
         if text is not None and not any(e.where == "$.article.text" for e in errors):
-            r = _Resolver(path, text)
-            _raw_anchors(r, data)
-            errors += r.errors
+            errors += _resolve_valid_parts(path, data, text)
         raise FactFileErrors(errors, doc if doc is not None else data)
     # The file and its text: a file uploaded and the same file on disk are one version.
     digest = hashlib.sha256(raw + b"\0" + text.encode("utf-8")).hexdigest()
