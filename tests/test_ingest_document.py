@@ -832,3 +832,75 @@ def test_the_valid_items_of_an_invalid_file_are_resolved_in_the_same_run(tmp_pat
         "'2024-13-01' is not a valid date",
         'quote "not in the text" is not in the article text',
     ]
+
+
+def _wheres(doc: dict[str, Any], tmp_path: Path) -> list[tuple[str, str]]:
+    path = write_doc(tmp_path / "a.json", doc)
+    with pytest.raises(FactFileErrors) as info:
+        read_fact_file(path)
+    return [(e.where, e.problem) for e in info.value.errors]
+
+
+def test_an_invalid_file_is_told_of_its_reports_of_its_own_article(tmp_path: Path) -> None:
+    own = {"id": "rep", "same_as": "test-article.meeting", "anchors": ["Bob said"]}
+    doc = minimal_doc()
+    doc["article"]["published"] = "2024-13-45"  # the article itself is invalid
+    doc["events"].append(own)
+    doc["claims"].append({**own, "status": "confirmed"})  # a report says no status
+    found = _wheres(doc, tmp_path)
+    assert [w for w, _ in found] == [
+        "$.article.published",
+        "$.claims[1].status",
+        "$.events[1].same_as",
+        "$.claims[1].same_as",
+    ]
+    assert found[2:] == [
+        ("$.events[1].same_as", "names an event of this same article"),
+        ("$.claims[1].same_as", "names a claim of this same article"),
+    ]
+
+
+def test_without_its_text_a_file_is_still_checked_for_references_and_times(
+    tmp_path: Path,
+) -> None:
+    doc = minimal_doc()
+    del doc["article"]["text"]
+    doc["article"]["text_file"] = "missing.txt"
+    doc["relations"][0]["subject"] = "nobody"
+    doc["events"][0]["time"]["date"] = "2024-13-01"
+    doc["events"].append({"id": "rep", "same_as": "test-article.meeting", "anchors": ["Bob"]})
+    found = _wheres(doc, tmp_path)
+    assert [w for w, _ in found] == [
+        "$.article.text_file",
+        "$.relations[0].subject",
+        "$.events[0].time.date",
+        "$.events[1].same_as",
+    ]
+
+
+def test_whole_integers_keep_an_item_valid_and_lists_that_are_not_lists_hide_nothing(
+    tmp_path: Path,
+) -> None:
+    doc = minimal_doc()
+    doc["claims"][0]["status"] = "maybe"
+    doc["entities"][1]["mentions"].append({"quote": "Bob", "occurrence": 10**22})
+    assert [w for w, _ in _wheres(doc, tmp_path)] == [
+        "$.claims[0].status",
+        "$.entities[1].mentions[2]",
+    ]
+    doc = minimal_doc()
+    doc["entities"] = {"alice": {}}  # every reference to an entity is to something unread
+    found = _wheres(doc, tmp_path)
+    assert [w for w, _ in found] == ["$.entities"]
+
+
+def test_an_id_given_by_a_valid_and_an_invalid_item_is_given_twice(tmp_path: Path) -> None:
+    doc = minimal_doc()
+    doc["entities"].insert(0, {"id": "bob", "name": "Bob", "kind": "persn"})
+    doc["entities"].append({"id": "alice", "name": "Alice", "kind": "persn"})
+    found = _wheres(doc, tmp_path)
+    assert [(w, p.split(" (")[0]) for w, p in found if w.endswith(".id")] == [
+        ("$.entities[2].id", "duplicate entity id 'bob'"),
+        ("$.entities[4].id", "duplicate entity id 'alice'"),
+    ]
+    assert found[-1][1].endswith("(first used at entities[1])")

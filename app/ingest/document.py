@@ -947,6 +947,9 @@ def _folded(text: str, loose: bool) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+_LISTS = {"entity": "entities", "event": "events"}  # what a reference names: its list
+
+
 class _Resolver:
     """Locates quotes in the text and checks references, collecting every error."""
 
@@ -955,15 +958,23 @@ class _Resolver:
         path: Path,
         text: str,
         positions: dict[str, list[int]] | None = None,
-        other_ids: dict[str, set[str]] | None = None,
+        other_ids: dict[str, dict[str, int]] | None = None,
+        unreadable: frozenset[str] = frozenset(),
+        *,
+        locate: bool = True,
     ) -> None:
         self.path = path
         self.text = text
         self.errors: list[FactFileError] = []
         # Of a file that did not validate, only its valid items are resolved: where each is in
-        # the file, by list, and the ids of the others (references to them are not unknown).
+        # the file, by list; the ids of the others, each where it is first given (references
+        # to them are not unknown); and the lists that are not lists at all (references to
+        # what they hold cannot be checked).
         self.positions = positions or {}
         self.other_ids = other_ids or {}
+        self.unreadable = unreadable
+        # False: the text could not be read, so quotes are not looked for (said already).
+        self.locate = locate
         # Where each quote occurs: an article quotes the same names many times.
         self._found: dict[str, list[int]] = {}
         self._folds: dict[bool, tuple[str, list[int]]] = {}
@@ -1043,6 +1054,8 @@ class _Resolver:
         return ""
 
     def anchor(self, value: QuoteIn, loc: Sequence[str | int]) -> Anchor | None:
+        if not self.locate:
+            return None
         quote, occurrence = value.quote, value.occurrence
         starts = self._occurrences(quote)
         if value.prefix is not None or value.suffix is not None:
@@ -1157,20 +1170,26 @@ class _Resolver:
         return ResolvedTime(start, end, precision, anchor, value.note)
 
     def unique_ids(self, items: Sequence[Any], what: str, noun: str) -> set[str]:
-        ids: dict[str, int] = {}
-        for i, item in enumerate(items):
-            if item.id in ids:
-                self.error(
-                    [what, i, "id"],
-                    f"duplicate {noun} id {item.id!r} (first used at "
-                    f"{what}[{self.at(what, ids[item.id])}])",
+        """The ids of ``items`` (and of the list's invalid items); each given twice is an
+        error where it is given again (places in the file)."""
+        given = [(self.at(what, i), item.id) for i, item in enumerate(items)]
+        given += [(at, key) for key, at in self.other_ids.get(what, {}).items()]
+        first: dict[str, int] = {}
+        for at, key in sorted(given):
+            if key in first:
+                self.errors.append(
+                    FactFileError(
+                        self.path,
+                        json_path([what, at, "id"]),
+                        f"duplicate {noun} id {key!r} (first used at {what}[{first[key]}])",
+                    )
                 )
             else:
-                ids[item.id] = i
-        return set(ids) | self.other_ids.get(what, set())
+                first[key] = at
+        return set(first)
 
     def ref(self, value: str | None, known: set[str], what: str, loc: Sequence[str | int]) -> None:
-        if value is not None and value not in known:
+        if value is not None and value not in known and _LISTS[what] not in self.unreadable:
             self.error(loc, f"{what} {value!r} is not defined in this file")
 
 
@@ -1375,29 +1394,34 @@ _PROVENANCE: TypeAdapter[ProvenanceIn] = TypeAdapter(ProvenanceIn)
 
 
 def _valid_json(adapter: TypeAdapter[Any], value: Any) -> Any:
-    """``value`` validated as the whole file is (strictly, as JSON), or None."""
+    """``value`` (parsed by ``json``, which keeps every integer whole) validated as the whole
+    file is, strictly, as JSON; or None."""
     try:
-        return adapter.validate_json(orjson.dumps(value), strict=True)
+        return adapter.validate_json(json.dumps(value), strict=True)
     except ValidationError:
         return None
 
 
-def _valid_parts(data: dict[str, Any]) -> tuple[_Parts, dict[str, list[int]], dict[str, set[str]]]:
-    """The parts of a document that did not validate which are valid on their own; where
-    each valid item is in its list; and the ids the invalid items give."""
+def _resolve_valid_parts(path: Path, raw: bytes, text: str | None) -> list[FactFileError]:
+    """The problems of the quotes, times and references of a document that did not validate
+    (or whose text could not be read: ``text`` None): of the items valid on their own, all of
+    them; of the others, their well-formed quotes and their reports of the same article."""
+    raw = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    data = json.loads(raw)  # read before: an object, nested 254 levels at most
     valid: dict[str, list[Any]] = {}
     positions: dict[str, list[int]] = {}
-    other_ids: dict[str, set[str]] = {}
+    other_ids: dict[str, dict[str, int]] = {}
     for what, adapter in _ITEMS.items():
         items = data.get(what)
-        valid[what], positions[what], other_ids[what] = [], [], set()
+        valid[what], positions[what], other_ids[what] = [], [], {}
         for i, item in enumerate(items if isinstance(items, list) else []):
             value = _valid_json(adapter, item)
             if value is not None:
                 valid[what].append(value)
                 positions[what].append(i)
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                other_ids[what].add(item["id"])
+                other_ids[what].setdefault(item["id"], i)
+    unreadable = frozenset(w for w in _ITEMS if w in data and not isinstance(data[w], list))
     raw_provenance = data.get("provenance")
     parts = _Parts(
         _valid_json(_ARTICLE, data.get("article")),
@@ -1407,18 +1431,27 @@ def _valid_parts(data: dict[str, Any]) -> tuple[_Parts, dict[str, list[int]], di
         valid["events"],
         valid["claims"],
     )
-    return parts, positions, other_ids
-
-
-def _resolve_valid_parts(path: Path, data: dict[str, Any], text: str) -> list[FactFileError]:
-    """The problems of the quotes, times and references of a document that did not validate:
-    of the items valid on their own, all of them; of the others, their well-formed quotes."""
-    parts, positions, other_ids = _valid_parts(data)
-    r = _Resolver(path, text, positions, other_ids)
-    _resolve(r, parts, text, "")
-    rest = _Resolver(path, text)
-    _raw_anchors(rest, data, positions)
-    return sorted(r.errors + rest.errors, key=_document_order)
+    r = _Resolver(path, text or "", positions, other_ids, unreadable, locate=text is not None)
+    _resolve(r, parts, "")
+    errors = r.errors
+    if text is not None:
+        rest = _Resolver(path, text)
+        _raw_anchors(rest, data, positions)
+        errors += rest.errors
+    # Reports of the same article that _resolve did not see.
+    article = data.get("article")
+    key = article.get("id") if isinstance(article, dict) else None
+    for what, noun in (("events", "an event"), ("claims", "a claim")):
+        items = data.get(what)
+        seen = set(positions[what]) if parts.article is not None else set()
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            same_as = item.get("same_as") if isinstance(item, dict) else None
+            if i in seen or not isinstance(key, str) or not isinstance(same_as, str):
+                continue
+            if same_as.startswith(f"{key}."):
+                where = json_path([what, i, "same_as"])
+                errors.append(FactFileError(path, where, f"names {noun} of this same article"))
+    return sorted(errors, key=_document_order)
 
 
 _SECTIONS = {"article": 0, "entities": 1, "relations": 2, "events": 3, "claims": 4}
@@ -1436,14 +1469,14 @@ def _document_order(error: FactFileError) -> tuple[int, int]:
 def resolve(path: Path, doc: FactFile, text: str, source_sha256: str) -> ResolvedArticle:
     """Locate every anchor in the text and check every reference. Raises FactFileErrors."""
     r = _Resolver(path, text)
-    article = _resolve(r, _Parts.of(doc), text, source_sha256)
+    article = _resolve(r, _Parts.of(doc), source_sha256)
     if r.errors:
         raise FactFileErrors(r.errors, doc)
     assert article is not None
     return article
 
 
-def _resolve(r: _Resolver, doc: _Parts, text: str, source_sha256: str) -> ResolvedArticle | None:
+def _resolve(r: _Resolver, doc: _Parts, source_sha256: str) -> ResolvedArticle | None:
     path = r.path
     entity_ids = r.unique_ids(doc.entities, "entities", "entity")
     event_ids = r.unique_ids(doc.events, "events", "event")
@@ -1552,8 +1585,9 @@ def _resolve(r: _Resolver, doc: _Parts, text: str, source_sha256: str) -> Resolv
         )
     _check_duplicate_refs(r, doc)
 
-    if doc.article is None:
+    if doc.article is None or not r.locate:
         return None
+    text = r.text
     # The first line (a byte order mark is never part of the text).
     title = doc.article.title or text.split("\n", 1)[0].strip()
     if not title:
@@ -1637,8 +1671,8 @@ def resolve_bytes(
             if doc is not None or not any(e.where.startswith("$.article") for e in errors):
                 errors.append(exc)
     if doc is None or text is None:
-        if text is not None and not any(e.where == "$.article.text" for e in errors):
-            errors += _resolve_valid_parts(path, data, text)
+        readable = text is not None and not any(e.where == "$.article.text" for e in errors)
+        errors += _resolve_valid_parts(path, raw, text if readable else None)
         raise FactFileErrors(errors, doc if doc is not None else data)
     # The file and its text: a file uploaded and the same file on disk are one version.
     digest = hashlib.sha256(raw + b"\0" + text.encode("utf-8")).hexdigest()
