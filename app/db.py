@@ -293,16 +293,20 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts (read once: they do not change)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def code_head() -> str | None:
-    """The newest migration revision the code knows (read once: the scripts do not change)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The newest migration revision the code knows."""
+    return _scripts().get_current_head()
 
 
 @cache
 def known_revisions() -> frozenset[str]:
     """Every migration revision the code knows."""
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return frozenset(s.revision for s in script.walk_revisions())
+    return frozenset(s.revision for s in _scripts().walk_revisions())
 
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:

@@ -719,11 +719,17 @@ def test_an_integer_past_64_bits_is_shown_in_its_error(tmp_path: Path) -> None:
 # --- what a file with errors declares, for the checks across files ---------------------
 
 
-def _declared(doc: dict[str, Any], tmp_path: Path) -> Declarations:
+def _refused(doc: dict[str, Any], tmp_path: Path) -> tuple[Path, FactFileErrors]:
+    """``doc`` written as a file, and the errors reading it raises."""
     path = write_doc(tmp_path / "a.json", doc)
     with pytest.raises(FactFileErrors) as info:
         read_fact_file(path)
-    return Declarations.of_errors(path, info.value.document)
+    return path, info.value
+
+
+def _declared(doc: dict[str, Any], tmp_path: Path) -> Declarations:
+    path, refused = _refused(doc, tmp_path)
+    return Declarations.of_errors(path, refused.document)
 
 
 def test_a_file_whose_quotes_fail_declares_all_it_gives(tmp_path: Path) -> None:
@@ -808,10 +814,7 @@ def test_the_valid_items_of_an_invalid_file_are_resolved_in_the_same_run(tmp_pat
     doc["events"][0]["time"]["date"] = "2024-13-01"
     doc["claims"][0]["status"] = "maybe"
     doc["claims"][0]["anchors"] = ["not in the text"]
-    path = write_doc(tmp_path / "a.json", doc)
-    with pytest.raises(FactFileErrors) as info:
-        read_fact_file(path)
-    errors = info.value.errors
+    errors = _refused(doc, tmp_path)[1].errors
     assert [e.where for e in errors] == [
         "$.entities[0].kind",
         "$.relations[0].predicate",
@@ -835,10 +838,7 @@ def test_the_valid_items_of_an_invalid_file_are_resolved_in_the_same_run(tmp_pat
 
 
 def _wheres(doc: dict[str, Any], tmp_path: Path) -> list[tuple[str, str]]:
-    path = write_doc(tmp_path / "a.json", doc)
-    with pytest.raises(FactFileErrors) as info:
-        read_fact_file(path)
-    return [(e.where, e.problem) for e in info.value.errors]
+    return [(e.where, e.problem) for e in _refused(doc, tmp_path)[1].errors]
 
 
 def test_an_invalid_file_is_told_of_its_reports_of_its_own_article(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from app.ingest.document import (
     ReadDocument,
     ResolvedArticle,
     Slug,
+    valid_or_none,
 )
 from app.models import claim_t, entity_t, event_t, external_id_t
 
@@ -89,7 +90,12 @@ class Declarations:
     events: tuple[str, ...]  # local ids of the events it reports first
     claims: tuple[str, ...]
     reports: tuple[tuple[str, int, str, str], ...]  # ("events" | "claims", index, id, same_as)
-    complete: bool = True  # False: what could be read of a file with errors of its own
+
+    @property
+    def complete(self) -> bool:
+        """False: what could be read of a file with errors of its own (never checked whole,
+        so it has no digest)."""
+        return self.digest != ""
 
     @classmethod
     def of(cls, doc: ResolvedArticle) -> "Declarations":
@@ -111,8 +117,6 @@ class Declarations:
         entities: Sequence[EntityIn],
         events: Sequence[EventIn | EventReportIn],
         claims: Sequence[ClaimIn | ClaimReportIn],
-        *,
-        complete: bool = True,
     ) -> "Declarations":
         facts: tuple[tuple[str, Facts], ...] = (("events", events), ("claims", claims))
         return cls(
@@ -128,7 +132,6 @@ class Declarations:
                 for i, item in enumerate(items)
                 if isinstance(item, EventReportIn | ClaimReportIn)
             ),
-            complete,
         )
 
     @classmethod
@@ -146,7 +149,6 @@ class Declarations:
                 document.entities,
                 document.events,
                 document.claims,
-                complete=False,
             )
             return replace(
                 found,
@@ -154,7 +156,7 @@ class Declarations:
                 reports=_of_others(found.article, found.reports),
             )
         data = document or {}
-        article = _valid(_SLUG, _items(data.get("article"), dict).get("id"))
+        article = valid_or_none(_SLUG, _items(data.get("article"), dict).get("id"))
         entities = (
             decl
             for i, item in enumerate(_items(data.get("entities"), list))
@@ -165,8 +167,8 @@ class Declarations:
         for what in ("events", "claims"):
             for i, item in enumerate(_items(data.get(what), list)):
                 fields = _items(item, dict)
-                key = _valid(_SLUG, fields.get("id"))
-                same_as = _valid(_PUBLIC_ID, fields.get("same_as"))
+                key = valid_or_none(_SLUG, fields.get("id"))
+                same_as = valid_or_none(_PUBLIC_ID, fields.get("same_as"))
                 if same_as is not None:
                     reports.append((what, i, key or "", same_as))
                 elif key is not None:  # a fact, or a report too broken to follow
@@ -179,7 +181,6 @@ class Declarations:
             tuple(ids["events"]),
             tuple(ids["claims"]),
             _of_others(article, reports),
-            complete=False,
         )
 
 
@@ -191,13 +192,6 @@ _ENTITY_FIELDS_IN = ("id", *ENTITY_FIELDS, "external_ids")
 def _items(value: Any, kind: type[Any]) -> Any:
     """``value`` if it is of ``kind`` (a list or a dict), else an empty one."""
     return value if isinstance(value, kind) else kind()
-
-
-def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
-    try:
-        return adapter.validate_python(value, strict=True)
-    except ValidationError:
-        return None
 
 
 def _of_others(

@@ -1393,9 +1393,8 @@ _ARTICLE: TypeAdapter[ArticleIn] = TypeAdapter(ArticleIn)
 _PROVENANCE: TypeAdapter[ProvenanceIn] = TypeAdapter(ProvenanceIn)
 
 
-def _valid_json(adapter: TypeAdapter[Any], value: Any) -> Any:
-    """``value`` (parsed by ``json``, which keeps every integer whole) validated as the whole
-    file is, strictly, as JSON; or None."""
+def valid_or_none(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """``value`` (parsed JSON) validated as the whole file is, strictly, as JSON; or None."""
     try:
         return adapter.validate_json(json.dumps(value), strict=True)
     except ValidationError:
@@ -1415,7 +1414,7 @@ def _resolve_valid_parts(path: Path, raw: bytes, text: str | None) -> list[FactF
         items = data.get(what)
         valid[what], positions[what], other_ids[what] = [], [], {}
         for i, item in enumerate(items if isinstance(items, list) else []):
-            value = _valid_json(adapter, item)
+            value = valid_or_none(adapter, item)
             if value is not None:
                 valid[what].append(value)
                 positions[what].append(i)
@@ -1424,8 +1423,8 @@ def _resolve_valid_parts(path: Path, raw: bytes, text: str | None) -> list[FactF
     unreadable = frozenset(w for w in _ITEMS if w in data and not isinstance(data[w], list))
     raw_provenance = data.get("provenance")
     parts = _Parts(
-        _valid_json(_ARTICLE, data.get("article")),
-        _valid_json(_PROVENANCE, raw_provenance) if raw_provenance is not None else None,
+        valid_or_none(_ARTICLE, data.get("article")),
+        valid_or_none(_PROVENANCE, raw_provenance) if raw_provenance is not None else None,
         valid["entities"],
         valid["relations"],
         valid["events"],

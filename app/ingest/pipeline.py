@@ -239,7 +239,7 @@ def read_all(
             problem = f"article {declared.article!r} is also in {seen[declared.article]}"
             run.errors.append(FactFileError(path, "$.article.id", problem))
             # What it declares still counts for the others' references.
-            run.declarations.append(replace(declared, article=None, complete=False))
+            run.declarations.append(replace(declared, article=None))
             continue
         if declared.article is not None:
             seen[declared.article] = path
@@ -273,12 +273,10 @@ def database_state(url: str) -> str:
 
 
 def check_against_database(
-    url: str | None, declarations: Sequence[Declarations], *, update_entities: bool
+    url: str, declarations: Sequence[Declarations], *, update_entities: bool
 ) -> list[FactFileError]:
-    """The rules across the run's files, and against the database at ``url`` if it holds
-    data at the newest migration (None: against nothing stored)."""
-    if url is None:
-        return check_run(None, declarations, update=update_entities)
+    """The rules across the run's files, and against the database at ``url`` (which holds
+    data at the newest migration)."""
     engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
